@@ -1,0 +1,108 @@
+import type { Models } from '../db/models';
+import { libraryOf } from '../domain/project';
+import type { ReadModelSync, Task } from '../domain/state';
+
+export interface ReadModelDeps {
+  models: Models;
+}
+
+export function transitionId(projectId: string, seq: number): string {
+  return `${projectId}:${seq}`;
+}
+
+function inboxEntry(t: Task, projectId: string, projectName: string) {
+  return {
+    taskId: t.id,
+    projectId,
+    projectName,
+    kind: t.kind,
+    title: t.title,
+    stage: t.stage,
+    tier: t.tier ?? null,
+    dueAt: t.deadline ? new Date(t.deadline.dueAt) : null,
+    escalationLevel: t.escalationLevel,
+    openedAt: new Date(t.openedAt),
+  };
+}
+
+/**
+ * Projects one batch of workflow transitions into Mongo. Every write is an idempotent upsert keyed by a
+ * transition id or an entity id, and the project record only moves forward in `seq`, so a retried or
+ * replayed activity never duplicates or regresses anything.
+ */
+export function createReadModelActivities({ models }: ReadModelDeps) {
+  return {
+    async syncReadModel(sync: ReadModelSync): Promise<void> {
+      const { projectId, snapshot } = sync;
+      const now = new Date();
+      const eventLogSet: Record<string, unknown> = {};
+      for (const e of sync.events) {
+        const id = transitionId(projectId, e.seq);
+        const doc = {
+          projectId,
+          seq: e.seq,
+          type: e.type,
+          at: new Date(e.at),
+          actor: e.actor,
+          stageBefore: e.stageBefore,
+          stageAfter: e.stageAfter,
+          requestId: e.requestId,
+          data: e.data,
+        };
+        await models.Event.updateOne({ _id: id }, { $setOnInsert: doc }, { upsert: true });
+        eventLogSet[`events.${e.seq}`] = { ...doc, transitionId: id };
+      }
+      if (sync.events.length > 0) {
+        await models.EventLog.updateOne({ _id: projectId }, { $set: eventLogSet }, { upsert: true });
+      }
+      for (const t of sync.tasks) {
+        await models.Task.updateOne(
+          { _id: t.id },
+          {
+            $set: {
+              projectId,
+              seq: sync.seq,
+              assigneeOrg: t.assigneeOrg,
+              status: t.status,
+              task: t,
+              updatedAt: now,
+            },
+          },
+          { upsert: true },
+        );
+        const inboxUpdate =
+          t.status === 'OPEN'
+            ? { $set: { [`open.${t.id}`]: inboxEntry(t, projectId, snapshot.details.name) } }
+            : { $unset: { [`open.${t.id}`]: '' } };
+        await models.Inbox.updateOne({ _id: t.assigneeOrg }, inboxUpdate, { upsert: true });
+      }
+      const record = {
+        seq: sync.seq,
+        stage: snapshot.stage,
+        library: libraryOf(snapshot.stage),
+        policyVersion: snapshot.policyVersion,
+        details: snapshot.details,
+        state: snapshot,
+        openTasks: snapshot.openTasks,
+        flags: { ...snapshot.details.flags, ...snapshot.flags },
+        createdAt: new Date(snapshot.createdAt),
+        updatedAt: now,
+      };
+      // Insert if absent, else overwrite only when this sync is newer (a late retry must not regress it).
+      const existing = await models.Project.findById(projectId, { seq: 1 }).lean();
+      if (!existing) {
+        try {
+          await models.Project.create({ _id: projectId, ...record });
+          return;
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+        }
+      }
+      await models.Project.updateOne({ _id: projectId, seq: { $lt: sync.seq } }, { $set: record });
+    },
+  };
+}
+
+function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
+}

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import cors from 'cors';
+import helmet from 'helmet';
+import type { Models } from '../db/models';
+import type { Organisation } from '../policy/schema';
+import type { ProjectClient } from '../client/project-client';
+import { authenticate, type AuthConfig } from './auth';
+import { ApiError, problemHandler } from './problem';
+import { projectRoutes } from './routes/projects';
+import { createLogger, type Logger } from './logger';
+
+export interface HealthProbes {
+  temporal(): Promise<boolean>;
+  mongo(): Promise<boolean>;
+}
+
+export interface ApiDeps {
+  projects: ProjectClient;
+  models: Models;
+  health: HealthProbes;
+  auth: Omit<AuthConfig, 'knownOrgs'>;
+  orgIndex: ReadonlyMap<string, Organisation>;
+  corsOrigins: string[];
+  bodyLimit: string;
+  temporalUiUrl: string;
+  namespace: string;
+  logger?: Logger;
+}
+
+/** Builds the HTTP API; `listen` happens elsewhere so tests drive the same app. */
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  const logger = deps.logger ?? createLogger('info');
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const incoming = req.get('x-request-id');
+    const id = incoming && /^[A-Za-z0-9._-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', id);
+    const started = process.hrtime.bigint();
+    (req as Request & { log: Logger['log'] }).log = (level, msg, extra) =>
+      logger.log(level, msg, { requestId: id, ...extra });
+    res.on('finish', () =>
+      logger.log('info', 'request', {
+        requestId: id,
+        method: req.method,
+        path: req.originalUrl,
+        status: res.statusCode,
+        ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
+      }),
+    );
+    next();
+  });
+  app.use(helmet());
+  app.use(
+    cors({
+      origin: deps.corsOrigins.length ? deps.corsOrigins : false,
+      exposedHeaders: ['Location', 'x-request-id'],
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const [temporal, mongo] = await Promise.all([
+      deps.health.temporal().catch(() => false),
+      deps.health.mongo().catch(() => false),
+    ]);
+    const down = [...(temporal ? [] : ['temporal']), ...(mongo ? [] : ['mongo'])];
+    res
+      .status(down.length ? 503 : 200)
+      .json({ status: down.length ? 'unavailable' : 'ready', temporal, mongo, down });
+  });
+
+  const api = express.Router();
+  api.use(
+    express.json({ limit: deps.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }),
+  );
+  api.use(authenticate({ ...deps.auth, knownOrgs: new Set(deps.orgIndex.keys()) }));
+  api.use(projectRoutes(deps));
+  api.use((req: Request) => {
+    throw new ApiError(404, 'not-found', 'Not found', `no route ${req.method} ${req.path}`);
+  });
+  app.use('/api/v1', api);
+  app.use((req: Request) => {
+    throw new ApiError(404, 'not-found', 'Not found', `no route ${req.method} ${req.path}`);
+  });
+  app.use(problemHandler);
+  return app;
+}

@@ -1,0 +1,60 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config';
+import { ConnectionStates } from 'mongoose';
+import { connectMongo, createModels } from '../db/models';
+import { ProjectClient } from '../client/project-client';
+import { loadPolicy } from '../policy/load';
+import { createApp } from './app';
+import { createLogger } from './logger';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const policy = loadPolicy(config.policyPath);
+  const mongo = await connectMongo(config.mongo.uri);
+  // Connection.lazy: the API starts (and /readyz reports 503) even while Temporal is still coming up.
+  const connection = Connection.lazy({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const app = createApp({
+    projects: new ProjectClient({ client, taskQueue: config.temporal.taskQueue, policy }),
+    models: createModels(mongo),
+    health: {
+      temporal: async () => {
+        await client.withDeadline(Date.now() + 2000, () => connection.healthService.check({}));
+        return true;
+      },
+      mongo: async () => {
+        await mongo.db?.admin().ping();
+        return mongo.readyState === ConnectionStates.connected;
+      },
+    },
+    auth: {
+      jwtSecret: config.auth.jwtSecret,
+      jwksUrl: config.auth.jwksUrl,
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
+    },
+    orgIndex: new Map(policy.organisations.map((o) => [o.id, o])),
+    corsOrigins: config.api.corsOrigins,
+    bodyLimit: config.api.bodyLimit,
+    temporalUiUrl: config.temporal.uiUrl,
+    namespace: config.temporal.namespace,
+    logger,
+  });
+  const server = app.listen(config.api.port, config.api.host, () => {
+    logger.log('info', 'api listening', { url: `http://${config.api.host}:${config.api.port}` });
+  });
+  const shutdown = () => {
+    server.close(() => {
+      void Promise.all([connection.close(), mongo.close()]).finally(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { libraryOf, type Actor } from '../domain/project';
+import type { ApiDeps } from './app';
+
+export interface ProjectViewDto {
+  projectId: string;
+  stage: string;
+  library: string;
+  policyVersion: string;
+  details: Record<string, unknown> & { ownerOrg?: string };
+  state: Record<string, unknown>;
+  openTasks: Record<string, unknown>[];
+  seq: number;
+  updatedAt: string;
+  source: 'read-model' | 'workflow';
+}
+
+/** The read model answers; a project the read model has not caught up with yet is read from its workflow. */
+export async function loadProjectView(deps: ApiDeps, projectId: string): Promise<ProjectViewDto | undefined> {
+  const doc = await deps.models.Project.findById(projectId).lean();
+  if (doc) {
+    return {
+      projectId: doc._id,
+      stage: doc.stage,
+      library: doc.library,
+      policyVersion: doc.policyVersion,
+      details: doc.details,
+      state: doc.state,
+      openTasks: doc.openTasks,
+      seq: doc.seq,
+      updatedAt: doc.updatedAt.toISOString(),
+      source: 'read-model',
+    };
+  }
+  try {
+    const live = await deps.projects.query(projectId);
+    const { tasks, details, ...state } = live;
+    return {
+      projectId,
+      stage: live.stage,
+      library: libraryOf(live.stage),
+      policyVersion: live.policyVersion,
+      details: details as unknown as ProjectViewDto['details'],
+      state: state as unknown as Record<string, unknown>,
+      openTasks: tasks.filter((t) => t.status === 'OPEN') as unknown as Record<string, unknown>[],
+      seq: live.seq,
+      updatedAt: new Date().toISOString(),
+      source: 'workflow',
+    };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** Supervisors, leaders and admins read every project; others read their own organisation's and those they work on. */
+export function canRead(actor: Actor, view: ProjectViewDto): boolean {
+  if (actor.roles.some((r) => r === 'supervisor' || r === 'leader' || r === 'admin')) return true;
+  if (view.details.ownerOrg === actor.org) return true;
+  if (view.details.responsibleDept === actor.org || view.details.portfolio === actor.org) return true;
+  return (
+    view.openTasks.some((t) => t.assigneeOrg === actor.org) ||
+    (view.state.assigneeOrgs as string[] | undefined)?.includes(actor.org) === true
+  );
+}

@@ -1,0 +1,79 @@
+import { Client, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
+import type { ActionRequest, ActionType, ProjectAction } from '../domain/actions';
+import { projectWorkflowId, type Actor, type ProjectDetails } from '../domain/project';
+import { ProjectPortfolioAttr, ProjectStageAttr } from '../domain/search-attributes';
+import type { ActionResult } from '../domain/state';
+import type { Policy } from '../policy/schema';
+import {
+  actionUpdates,
+  getProjectQuery,
+  type ProjectLifecycleInput,
+  type ProjectView,
+} from '../workflows/messages';
+import type { projectLifecycle } from '../workflows/project-lifecycle';
+
+export interface ProjectClientOptions {
+  client: Client;
+  taskQueue: string;
+  policy: Policy;
+}
+
+/** The thin client every caller (API, tests, scripts) uses to start projects, act on them and read them. */
+export class ProjectClient {
+  constructor(private readonly opts: ProjectClientOptions) {}
+
+  get policy(): Policy {
+    return this.opts.policy;
+  }
+
+  handle(projectId: string): WorkflowHandle<typeof projectLifecycle> {
+    return this.opts.client.workflow.getHandle<typeof projectLifecycle>(projectWorkflowId(projectId));
+  }
+
+  async start(
+    projectId: string,
+    details: ProjectDetails,
+    createdBy: Actor,
+    extra: Pick<ProjectLifecycleInput, 'continueAsNewAtHistoryLength'> = {},
+  ): Promise<WorkflowHandle<typeof projectLifecycle>> {
+    const input: ProjectLifecycleInput = {
+      projectId,
+      details,
+      policy: this.opts.policy,
+      createdBy,
+      ...extra,
+    };
+    return this.opts.client.workflow.start<typeof projectLifecycle>('projectLifecycle', {
+      taskQueue: this.opts.taskQueue,
+      workflowId: projectWorkflowId(projectId),
+      args: [input],
+      // A project id is never reused, not even after the project ended.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        { key: ProjectStageAttr, value: 'DRAFT' },
+        { key: ProjectPortfolioAttr, value: details.portfolio },
+      ],
+      staticSummary: `${details.name}（${projectId}）`,
+    });
+  }
+
+  /** Sends one action as an Update; the request id doubles as the update id, so a retry has one effect. */
+  async act<K extends ActionType>(
+    projectId: string,
+    requestId: string,
+    actor: Actor,
+    action: Extract<ProjectAction, { type: K }>,
+  ): Promise<ActionResult> {
+    const req: ActionRequest = { requestId, actor, action };
+    const def = actionUpdates[action.type];
+    return this.handle(projectId).executeUpdate(def as (typeof actionUpdates)['submit'], {
+      args: [req as ActionRequest<{ type: 'submit' }>],
+      updateId: requestId,
+    });
+  }
+
+  /** Live, strongly consistent state of a running project. */
+  async query(projectId: string): Promise<ProjectView> {
+    return this.handle(projectId).query(getProjectQuery);
+  }
+}

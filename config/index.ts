@@ -1,0 +1,109 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+/** Every setting the processes read, one variable each; nothing else reads process.env. */
+export const EnvSchema = z.object({
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^:\s]+:\d+$/, 'expected host:port')
+    .default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('project-pipeline'),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_UI_URL: z.url().optional(),
+  /** Days a closed project's workflow history stays in Temporal (the dev server defaults to 1). */
+  TEMPORAL_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(3650),
+  MONGO_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// URI')
+    .default('mongodb://127.0.0.1:27017/project-pipeline'),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  POLICY_PATH: z.string().min(1).optional(),
+  JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  OIDC_JWKS_URL: z.url().optional(),
+  OIDC_ISSUER: z.string().min(1).optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  CORS_ORIGINS: z.string().default(''),
+  API_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(kb|mb)$/)
+    .default('100kb'),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  FERRETDB_PATH: z.string().min(1).optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface AppConfig {
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    uiUrl: string;
+    uiPort: number;
+    retentionDays: number;
+  };
+  mongo: { uri: string };
+  api: { host: string; port: number; corsOrigins: string[]; bodyLimit: string };
+  auth: {
+    jwtSecret: string | undefined;
+    jwksUrl: string | undefined;
+    issuer: string | undefined;
+    audience: string | undefined;
+  };
+  dataDir: string;
+  logLevel: Env['LOG_LEVEL'];
+  policyPath: string | undefined;
+  tools: { temporalCliPath: string | undefined; ferretDbPath: string | undefined };
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once, at the edge; the error names each offending variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const temporalHost = e.TEMPORAL_ADDRESS.split(':')[0] ?? '127.0.0.1';
+  return {
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiPort: e.TEMPORAL_UI_PORT,
+      uiUrl: (e.TEMPORAL_UI_URL ?? `http://${temporalHost}:${e.TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
+      retentionDays: e.TEMPORAL_RETENTION_DAYS,
+    },
+    mongo: { uri: e.MONGO_URI },
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      corsOrigins: e.CORS_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+      bodyLimit: e.API_BODY_LIMIT,
+    },
+    auth: {
+      jwtSecret: e.JWT_SECRET,
+      jwksUrl: e.OIDC_JWKS_URL,
+      issuer: e.OIDC_ISSUER,
+      audience: e.OIDC_AUDIENCE,
+    },
+    dataDir: path.resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    policyPath: e.POLICY_PATH,
+    tools: { temporalCliPath: e.TEMPORAL_CLI_PATH, ferretDbPath: e.FERRETDB_PATH },
+  };
+}

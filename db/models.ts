@@ -1,0 +1,144 @@
+import mongoose, { Schema, type Connection, type Model } from 'mongoose';
+
+// FerretDB's SQLite backend pushes only `_id` equality down to SQL, so every hot path is keyed by `_id`:
+// one project (`projects._id`), one organisation's inbox (`inboxes._id`), one event (`events._id`).
+
+export interface ProjectDoc {
+  _id: string;
+  seq: number; // last transition applied; writes with an older seq are ignored
+  stage: string;
+  library: string;
+  policyVersion: string;
+  details: Record<string, unknown>;
+  state: Record<string, unknown>; // workflow-owned facts (codes, funding, progress, payments…)
+  openTasks: Record<string, unknown>[];
+  flags: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface TaskDoc {
+  _id: string; // task id
+  projectId: string;
+  seq: number;
+  assigneeOrg: string;
+  status: string;
+  task: Record<string, unknown>;
+  updatedAt: Date;
+}
+
+export interface EventDoc {
+  _id: string; // transition id `<projectId>:<seq>` — a retried activity rewrites the same document
+  projectId: string;
+  seq: number;
+  type: string;
+  at: Date;
+  actor?: Record<string, unknown>;
+  stageBefore: string;
+  stageAfter: string;
+  requestId?: string;
+  data?: Record<string, unknown>;
+}
+
+/** One document per organisation: its open tasks keyed by task id (the department inbox). */
+export interface InboxDoc {
+  _id: string;
+  open: Record<string, Record<string, unknown>>;
+}
+
+/** One project's audit trail in one document (`events.<seq>`), so a supervisor reads it with one `_id` lookup. */
+export interface EventLogDoc {
+  _id: string;
+  events: Record<string, Omit<EventDoc, '_id'> & { transitionId: string }>;
+}
+
+export interface Models {
+  Project: Model<ProjectDoc>;
+  Task: Model<TaskDoc>;
+  Event: Model<EventDoc>;
+  EventLog: Model<EventLogDoc>;
+  Inbox: Model<InboxDoc>;
+}
+
+const mixed = Schema.Types.Mixed;
+
+export function createModels(conn: Connection): Models {
+  const Project = conn.model<ProjectDoc>(
+    'Project',
+    new Schema<ProjectDoc>(
+      {
+        _id: String,
+        seq: Number,
+        stage: String,
+        library: String,
+        policyVersion: String,
+        details: mixed,
+        state: mixed,
+        openTasks: [mixed],
+        flags: mixed,
+        createdAt: Date,
+        updatedAt: Date,
+      },
+      { versionKey: false, minimize: false, collection: 'projects' },
+    ),
+  );
+  const Task = conn.model<TaskDoc>(
+    'Task',
+    new Schema<TaskDoc>(
+      {
+        _id: String,
+        projectId: String,
+        seq: Number,
+        assigneeOrg: String,
+        status: String,
+        task: mixed,
+        updatedAt: Date,
+      },
+      { versionKey: false, minimize: false, collection: 'tasks' },
+    ),
+  );
+  const Event = conn.model<EventDoc>(
+    'Event',
+    new Schema<EventDoc>(
+      {
+        _id: String,
+        projectId: String,
+        seq: Number,
+        type: String,
+        at: Date,
+        actor: mixed,
+        stageBefore: String,
+        stageAfter: String,
+        requestId: String,
+        data: mixed,
+      },
+      { versionKey: false, minimize: false, collection: 'events' },
+    ),
+  );
+  const Inbox = conn.model<InboxDoc>(
+    'Inbox',
+    new Schema<InboxDoc>(
+      { _id: String, open: mixed },
+      { versionKey: false, minimize: false, collection: 'inboxes' },
+    ),
+  );
+  const EventLog = conn.model<EventLogDoc>(
+    'EventLog',
+    new Schema<EventLogDoc>(
+      { _id: String, events: mixed },
+      { versionKey: false, minimize: false, collection: 'eventLogs' },
+    ),
+  );
+  return { Project, Task, Event, EventLog, Inbox };
+}
+
+export async function connectMongo(uri: string): Promise<Connection> {
+  const conn = mongoose.createConnection(uri, {
+    serverSelectionTimeoutMS: 5000,
+    // FerretDB 1.x has no sessions/transactions; retryable writes would need them.
+    retryWrites: false,
+    autoIndex: false,
+  });
+  await conn.asPromise();
+  return conn;
+}

@@ -1,0 +1,137 @@
+import type { Actor, ProjectDetails, Stage } from './project';
+
+export type TaskKind = 'REVIEW' | 'APPROVAL_MATTER' | 'STEP' | 'REPORT' | 'GATE';
+export type TaskStatus = 'OPEN' | 'DONE' | 'CANCELLED';
+export type ReviewDecision = 'PASS' | 'REJECT' | 'RETURN';
+
+/** A deadline as absolute instants (computed by an activity from the work calendar). */
+export interface TaskDeadline {
+  dueAt: number; // epoch ms, end of the due day in Asia/Shanghai
+  dueDay: string; // YYYY-MM-DD
+  provisional: boolean; // the calendar did not cover the year: flagged, never silently Mon–Fri
+  basis: string; // e.g. "20 working days", for explaining the deadline later
+  calendarVersion: string;
+  extended: number; // extensions granted
+  pausedSince?: number | undefined;
+  pausedWorkingDays: number;
+}
+
+export interface Task {
+  id: string; // `<projectId>~<key>`; unique for the project's life
+  key: string; // policy key of the review/matter/step/gate, plus the round
+  kind: TaskKind;
+  title: string; // Chinese label
+  stage: Stage;
+  tier?: 1 | 2 | 3 | undefined;
+  round: number;
+  assigneeOrg: string;
+  status: TaskStatus;
+  decision?: ReviewDecision | undefined;
+  opinion?: string | undefined;
+  result?: Record<string, unknown> | undefined;
+  actor?: Actor | undefined;
+  openedAt: number;
+  closedAt?: number | undefined;
+  deadline?: TaskDeadline | undefined;
+  escalationLevel: number;
+  remindersSent: number;
+}
+
+export interface ProjectEvent {
+  seq: number;
+  type: string;
+  at: number;
+  actor?: Actor | undefined;
+  stageBefore: Stage;
+  stageAfter: Stage;
+  requestId?: string | undefined;
+  data?: Record<string, unknown> | undefined;
+}
+
+export interface ProgressReport {
+  period: string; // YYYY-MM
+  monthInvestmentYuan: number;
+  ytdInvestmentYuan: number;
+  cumulativeInvestmentYuan: number;
+  fundsReceivedYuan: number;
+  physicalProgress: string;
+  nextMonthPlan?: string | undefined;
+  problems?: string | undefined;
+  investmentCompletionBp: number; // ytd / annual plan, basis points (computed)
+  cumulativeShareBp: number; // cumulative / total investment, basis points (computed)
+  exceedsTotalInvestment: boolean;
+  recordedAt: number;
+  actor: Actor;
+}
+
+export interface Payment {
+  amountYuan: number;
+  date: string;
+  basis: string;
+  cumulativePaidYuan: number;
+  recordedAt: number;
+  actor: Actor;
+}
+
+/** Everything the workflow knows; carried whole across continue-as-new. */
+export interface ProjectState {
+  projectId: string;
+  policyVersion: string;
+  details: ProjectDetails;
+  stage: Stage;
+  stageBeforeSuspension?: Stage | undefined;
+  round: number; // review round; RETURN + resubmission starts the next one
+  createdAt: number;
+  createdBy: Actor;
+  tasks: Task[];
+  projectCode?: string | undefined;
+  planInclusion?: { planName: string; documentNumber: string; date: string } | undefined;
+  funding?: { confirmedYuan: number; documentNumber: string; date: string; actor: Actor } | undefined;
+  approvedEstimateYuan?: number | undefined;
+  start?:
+    | {
+        at: number;
+        date: string;
+        basis: 'PERMIT_AND_FUNDING' | 'PROCUREMENT_CONTRACT' | 'EMERGENCY_OVERRIDE';
+        override?: { reason: string; approver: string } | undefined;
+      }
+    | undefined;
+  reports: ProgressReport[];
+  payments: Payment[];
+  cumulativePaidYuan: number;
+  completion?: { documentNumber: string; date: string } | undefined;
+  removal?: { reason: RemovalReason; explanation: string; approver: string } | undefined;
+  lastProgressAt: number; // last approval progress, for reserve staleness
+  flags: { stale: boolean; overdue: boolean };
+  seq: number; // transition counter; event `seq` and Mongo transition ids derive from it
+  /** Results of processed request ids, newest last; bounded, carried across continue-as-new. */
+  processed: { requestId: string; result: ActionResult }[];
+  /** Transitions not yet written to the read model (events, and ids of tasks that changed). */
+  outbox: { events: ProjectEvent[]; taskIds: string[] };
+}
+
+export type RemovalReason = 'POLICY_CHANGE' | 'FORCE_MAJEURE' | 'OTHER';
+
+export interface ActionResult {
+  projectId: string;
+  stage: Stage;
+  seq: number;
+  message: string;
+  taskId?: string | undefined;
+}
+
+/** What the read model receives after transitions: the new record plus what changed since the last sync. */
+export interface ReadModelSync {
+  projectId: string;
+  seq: number;
+  snapshot: ProjectSnapshot;
+  events: ProjectEvent[];
+  tasks: Task[];
+}
+
+export type ProjectSnapshot = Omit<ProjectState, 'processed' | 'tasks' | 'outbox'> & { openTasks: Task[] };
+
+export function snapshotOf(s: ProjectState): ProjectSnapshot {
+  const { processed: _p, outbox: _o, tasks, ...rest } = s;
+  return { ...rest, openTasks: tasks.filter((t) => t.status === 'OPEN') };
+}

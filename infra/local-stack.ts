@@ -1,0 +1,94 @@
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { ALL_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
+import { spawnManaged, waitForPort, type ManagedProcess, type SpawnOptions } from './processes';
+
+export interface ToolPaths {
+  temporal: string;
+  ferretdb: string;
+}
+
+/** Tool paths as written by scripts/provision-tools.mjs, overridable from configuration. */
+export function readToolPaths(manifestPath: string, overrides: Partial<ToolPaths> = {}): ToolPaths {
+  const manifest: Record<string, string> = existsSync(manifestPath)
+    ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, string>)
+    : {};
+  const temporal = overrides.temporal ?? manifest.TEMPORAL_CLI_PATH;
+  const ferretdb = overrides.ferretdb ?? manifest.FERRETDB_PATH;
+  if (!temporal || !ferretdb) {
+    throw new Error(
+      `Temporal CLI or FerretDB not provisioned (${manifestPath} missing). Run \`npm run provision\` first.`,
+    );
+  }
+  return { temporal, ferretdb };
+}
+
+export interface TemporalDevServerOptions {
+  binary: string;
+  host: string;
+  port: number;
+  /** undefined runs headless (tests); a number serves the Web UI there. */
+  uiPort: number | undefined;
+  dbFile: string;
+  namespace: string;
+  output: SpawnOptions['output'];
+  extraDynamicConfig?: Record<string, unknown>;
+}
+
+export async function startTemporalDevServer(o: TemporalDevServerOptions): Promise<ManagedProcess> {
+  mkdirSync(path.dirname(o.dbFile), { recursive: true });
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    o.host,
+    '--port',
+    String(o.port),
+    '--db-filename',
+    o.dbFile,
+    '--namespace',
+    o.namespace,
+    '--log-level',
+    'warn',
+  ];
+  if (o.uiPort === undefined) args.push('--headless');
+  else args.push('--ui-port', String(o.uiPort));
+  // Registered only when the namespace is first created; ensureSearchAttributes covers existing databases.
+  for (const key of ALL_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${key.type}`);
+  for (const [k, v] of Object.entries(o.extraDynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
+  }
+  const proc = spawnManaged({ name: 'temporal', command: o.binary, args, output: o.output });
+  await waitForPort('Temporal dev server', o.host, o.port, 60_000, proc);
+  if (o.uiPort !== undefined) await waitForPort('Temporal Web UI', o.host, o.uiPort, 30_000, proc);
+  return proc;
+}
+
+export interface FerretDbOptions {
+  binary: string;
+  host: string;
+  port: number;
+  dataDir: string;
+  output: SpawnOptions['output'];
+}
+
+export async function startFerretDb(o: FerretDbOptions): Promise<ManagedProcess> {
+  const sqliteDir = path.join(o.dataDir, 'sqlite');
+  mkdirSync(sqliteDir, { recursive: true });
+  const proc = spawnManaged({
+    name: 'ferretdb',
+    command: o.binary,
+    args: [
+      '--handler=sqlite',
+      `--sqlite-url=file:${sqliteDir}/`,
+      `--state-dir=${o.dataDir}`,
+      `--listen-addr=${o.host}:${o.port}`,
+      '--debug-addr=-',
+      '--telemetry=disable',
+      '--log-level=warn',
+    ],
+    output: o.output,
+  });
+  await waitForPort('FerretDB', o.host, o.port, 30_000, proc);
+  return proc;
+}

@@ -1,0 +1,197 @@
+import { z } from 'zod';
+
+const id = z.string().regex(/^[a-z][a-z0-9-]*$/, 'lower-case id: letters, digits, hyphens');
+
+/** A condition over the project record that makes a matter or step required. */
+export type Condition =
+  | { always: true }
+  | { field: ConditionField; equals: string | boolean | number }
+  | { field: ConditionField; gte: number }
+  | { field: ConditionField; lt: number }
+  | { all: Condition[] }
+  | { any: Condition[] }
+  | { not: Condition };
+
+export const CONDITION_FIELDS = [
+  'approvalRegime',
+  'investorType',
+  'industry',
+  'landInvolved',
+  'annualEnergyUseTce',
+  'totalInvestmentYuan',
+  'flags.governmentInvested',
+  'flags.provincialKey',
+  'flags.cityKey',
+  'flags.major',
+  'flags.emergency',
+] as const;
+export type ConditionField = (typeof CONDITION_FIELDS)[number];
+
+export const ConditionSchema: z.ZodType<Condition> = z.lazy(() =>
+  z.union([
+    z.strictObject({ always: z.literal(true) }),
+    z.strictObject({
+      field: z.enum(CONDITION_FIELDS),
+      equals: z.union([z.string(), z.boolean(), z.number()]),
+    }),
+    z.strictObject({ field: z.enum(CONDITION_FIELDS), gte: z.number() }),
+    z.strictObject({ field: z.enum(CONDITION_FIELDS), lt: z.number() }),
+    z.strictObject({ all: z.array(ConditionSchema).min(1) }),
+    z.strictObject({ any: z.array(ConditionSchema).min(1) }),
+    z.strictObject({ not: ConditionSchema }),
+  ]),
+);
+
+/** A duration: working days (the default for 限时办结), calendar days, the next monthly meeting, or seconds (test policies). */
+export const DurationSchema = z.union([
+  z.strictObject({ workingDays: z.number().int().min(0).max(3660) }),
+  z.strictObject({ calendarDays: z.number().int().min(0).max(3660) }),
+  z.strictObject({ seconds: z.number().int().min(0).max(31_536_000) }),
+  z.strictObject({ nextMonthlyMeeting: z.literal(true) }),
+]);
+export type Duration = z.infer<typeof DurationSchema>;
+
+const OrgKind = z.enum(['DEPARTMENT', 'SPECIAL_GROUP', 'LEADING_GROUP', 'COUNTY', 'SUPERVISION', 'OWNER']);
+
+export const OrganisationSchema = z.strictObject({
+  id,
+  name: z.string().min(1),
+  kind: OrgKind,
+  /** Special groups: the vice-mayor in charge; leading group: the mayor. */
+  head: z.string().optional(),
+  portfolio: z.string().optional(),
+});
+
+const WorkItemSchema = z.strictObject({
+  key: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+  name: z.string().min(1),
+  /** An org id, or "OWNER" / "RESPONSIBLE_DEPT" for the project's own units. */
+  assignee: z.string().min(1),
+  requiredWhen: ConditionSchema,
+  deadline: DurationSchema,
+  /** Completing this item records the approved estimate (概算) that caps payments. */
+  recordsApprovedEstimate: z.boolean().default(false),
+});
+export type WorkItem = z.infer<typeof WorkItemSchema>;
+
+const RecipientSchema = z.enum([
+  'ASSIGNEE',
+  'ASSIGNEE_HEAD',
+  'ASSIGNED_LEADER',
+  'SPECIAL_GROUP',
+  'LEADING_GROUP',
+  'MONTHLY_BULLETIN',
+  'CITY_SUPERVISION',
+]);
+
+export const PolicySchema = z
+  .strictObject({
+    version: z.string().regex(/^\d{4}\.\d+(\.\d+)?$/, 'version like 2025.1'),
+    title: z.string(),
+    organisations: z.array(OrganisationSchema).min(1),
+    leadingGroup: id,
+    citySupervision: id,
+    planInclusionOrg: id,
+    review: z.strictObject({
+      tier1: z.strictObject({
+        always: z.array(id).min(1),
+        whenLandInvolved: z.array(id),
+        byIndustry: z.record(z.string(), z.array(id)),
+        deadline: DurationSchema,
+      }),
+      tier2: z.strictObject({ deadline: DurationSchema }),
+      tier3: z.strictObject({ appliesWhen: ConditionSchema, deadline: DurationSchema }),
+      planInclusionDeadline: DurationSchema,
+    }),
+    reserve: z.strictObject({
+      matters: z.array(WorkItemSchema).min(1),
+      staleAfterMonths: z.number().int().min(1).max(120),
+      /** Test policies may state staleness in seconds; production uses months. */
+      staleAfterSeconds: z.number().int().positive().optional(),
+    }),
+    preConstruction: z.strictObject({ steps: z.array(WorkItemSchema).min(1) }),
+    startGate: z.strictObject({
+      permitStep: z.string(),
+      contractStep: z.string(),
+      /** Confirms construction funds (建设资金落实) of government-invested projects; owners confirm their own otherwise. */
+      fundingConfirmer: id,
+      deadline: DurationSchema,
+    }),
+    implementation: z.strictObject({
+      completionDeadline: DurationSchema,
+      monthlyReportDueDay: z.number().int().min(1).max(28),
+    }),
+    time: z.strictObject({
+      uncoveredYear: z.enum(['refuse', 'provisional']),
+      greenChannelPercent: z.number().int().min(10).max(100),
+      remindAtHour: z.number().int().min(0).max(23),
+      reminders: z.array(DurationSchema),
+      escalation: z
+        .array(
+          z.strictObject({
+            level: z.number().int().min(1).max(9),
+            after: DurationSchema,
+            recipients: z.array(RecipientSchema).min(1),
+            label: z.string(),
+          }),
+        )
+        .min(1),
+      extensions: z.strictObject({
+        maxPerTask: z.number().int().min(0),
+        maxWorkingDays: z.number().int().min(1),
+      }),
+    }),
+  })
+  .superRefine((p, ctx) => {
+    const orgIds = new Set(p.organisations.map((o) => o.id));
+    const ref = (value: string, path: (string | number)[]) => {
+      if (!orgIds.has(value))
+        ctx.addIssue({ code: 'custom', message: `unknown organisation "${value}"`, path });
+    };
+    if (orgIds.size !== p.organisations.length)
+      ctx.addIssue({ code: 'custom', message: 'duplicate organisation id', path: ['organisations'] });
+    ref(p.leadingGroup, ['leadingGroup']);
+    ref(p.citySupervision, ['citySupervision']);
+    ref(p.planInclusionOrg, ['planInclusionOrg']);
+    ref(p.startGate.fundingConfirmer, ['startGate', 'fundingConfirmer']);
+    p.review.tier1.always.forEach((o, i) => ref(o, ['review', 'tier1', 'always', i]));
+    p.review.tier1.whenLandInvolved.forEach((o, i) => ref(o, ['review', 'tier1', 'whenLandInvolved', i]));
+    for (const [k, list] of Object.entries(p.review.tier1.byIndustry))
+      list.forEach((o, i) => ref(o, ['review', 'tier1', 'byIndustry', k, i]));
+    for (const [section, items] of [
+      ['reserve', p.reserve.matters],
+      ['preConstruction', p.preConstruction.steps],
+    ] as const) {
+      const keys = new Set<string>();
+      items.forEach((m, i) => {
+        if (keys.has(m.key))
+          ctx.addIssue({ code: 'custom', message: `duplicate key ${m.key}`, path: [section, i, 'key'] });
+        keys.add(m.key);
+        if (m.assignee !== 'OWNER' && m.assignee !== 'RESPONSIBLE_DEPT')
+          ref(m.assignee, [section, i, 'assignee']);
+      });
+    }
+    const stepKeys = new Set(p.preConstruction.steps.map((s) => s.key));
+    if (!stepKeys.has(p.startGate.permitStep))
+      ctx.addIssue({
+        code: 'custom',
+        message: 'permitStep is not a step',
+        path: ['startGate', 'permitStep'],
+      });
+    if (!stepKeys.has(p.startGate.contractStep))
+      ctx.addIssue({
+        code: 'custom',
+        message: 'contractStep is not a step',
+        path: ['startGate', 'contractStep'],
+      });
+    for (const o of p.organisations)
+      if (o.kind === 'SPECIAL_GROUP' && !o.portfolio)
+        ctx.addIssue({
+          code: 'custom',
+          message: `special group ${o.id} needs a portfolio`,
+          path: ['organisations'],
+        });
+  });
+
+export type Policy = z.infer<typeof PolicySchema>;
+export type Organisation = z.infer<typeof OrganisationSchema>;

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { Connection as MongoConnection } from 'mongoose';
+import { connectMongo, createModels, type Models } from '../../db/models';
+import { ProjectClient } from '../../client/project-client';
+import { loadPolicy } from '../../policy/load';
+import type { Policy } from '../../policy/schema';
+import { createWorker } from '../../worker/create-worker';
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    /* already installed in this module registry */
+  }
+}
+
+export function stackEnv() {
+  const address = process.env.TEST_TEMPORAL_ADDRESS;
+  const mongoBase = process.env.TEST_MONGO_URI_BASE;
+  const bundle = process.env.TEST_WORKFLOW_BUNDLE;
+  if (!address || !mongoBase || !bundle)
+    throw new Error('test stack not started: run the suite through jest (globalSetup)');
+  return { address, mongoBase, bundle };
+}
+
+export interface TestSystem {
+  taskQueue: string;
+  policy: Policy;
+  client: Client;
+  connection: Connection;
+  projects: ProjectClient;
+  models: Models;
+  mongo: MongoConnection;
+  mongoUri: string;
+  /** Starts (or restarts) the worker; tests that kill the worker call stopWorker/startWorker. */
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A real worker on its own task queue and a fresh database: each test file is isolated from the others. */
+export async function startTestSystem(
+  opts: { policy?: Policy; taskQueue?: string } = {},
+): Promise<TestSystem> {
+  quietRuntime();
+  const env = stackEnv();
+  const taskQueue = opts.taskQueue ?? `tq-${randomUUID()}`;
+  const mongoUri = `${env.mongoBase}/t${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const policy = opts.policy ?? loadPolicy();
+  const mongo = await connectMongo(mongoUri);
+  const models = createModels(mongo);
+  const connection = await Connection.connect({ address: env.address });
+  const client = new Client({ connection, namespace: 'default' });
+  const projects = new ProjectClient({ client, taskQueue, policy });
+  let native: NativeConnection | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const sys: TestSystem = {
+    taskQueue,
+    policy,
+    client,
+    connection,
+    projects,
+    models,
+    mongo,
+    mongoUri,
+    async startWorker() {
+      native = await NativeConnection.connect({ address: env.address });
+      worker = await createWorker({
+        connection: native,
+        namespace: 'default',
+        taskQueue,
+        models,
+        workflowBundle: { codePath: env.bundle },
+      });
+      running = worker.run();
+    },
+    async stopWorker() {
+      if (!worker) return;
+      worker.shutdown();
+      await running;
+      await native?.close();
+      worker = undefined;
+    },
+    async close() {
+      await sys.stopWorker();
+      await connection.close();
+      await mongo.dropDatabase().catch(() => undefined);
+      await mongo.close();
+    },
+  };
+  await sys.startWorker();
+  return sys;
+}
+
+/** Polls until `fn` returns a value that satisfies `ok` (read models are eventually consistent). */
+export async function eventually<T>(
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastErr: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (ok(last)) return last;
+    } catch (err) {
+      lastErr = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(
+    `condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)} ${lastErr instanceof Error ? lastErr.message : ''}`,
+  );
+}

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { EnvSchema, loadConfig } from '../../config';
+
+const compose = YAML.parse(readFileSync(path.join(__dirname, '..', '..', 'docker-compose.yml'), 'utf8')) as {
+  services: Record<
+    string,
+    { image?: string; build?: unknown; command?: string[]; environment?: Record<string, string> }
+  >;
+};
+const configKeys = new Set(Object.keys(EnvSchema.shape));
+
+test('docker-compose runs Temporal on PostgreSQL with its UI, MongoDB 7, and the worker and API from one build', () => {
+  const s = compose.services;
+  expect(s.temporal?.image).toMatch(/^temporalio\/auto-setup:/);
+  expect(s.temporal?.environment?.DB).toMatch(/^postgres/);
+  expect(s['temporal-ui']?.image).toMatch(/^temporalio\/ui:/);
+  expect(s.mongo?.image).toBe('mongo:7');
+  expect(s.worker?.build).toBe('.');
+  expect(s.api?.build).toBe('.');
+  expect(s.worker?.command).toEqual(['node', 'dist/worker/main.js']);
+  expect(s.api?.command).toEqual(['node', 'dist/api/main.js']);
+});
+
+test.each(['worker', 'api'])('every variable the %s service sets is one the config schema reads', (name) => {
+  const env = compose.services[name]?.environment ?? {};
+  const unknown = Object.keys(env).filter((k) => !configKeys.has(k));
+  expect(unknown).toEqual([]);
+  // The compose values themselves (placeholders resolved) pass the schema.
+  const resolved = Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, v.startsWith('${') ? 'x'.repeat(40) : v]),
+  );
+  expect(() => loadConfig(resolved)).not.toThrow();
+});

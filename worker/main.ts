@@ -1,0 +1,28 @@
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { loadConfig } from '../config';
+import { connectMongo, createModels } from '../db/models';
+import { prepareNamespace } from '../infra/temporal-setup';
+import { createWorker } from './create-worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'INFO') });
+  await prepareNamespace(config.temporal.address, config.temporal.namespace, config.temporal.retentionDays);
+  const mongo = await connectMongo(config.mongo.uri);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    models: createModels(mongo),
+  });
+  console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
+  await worker.run(); // returns after SIGINT/SIGTERM: the SDK shuts the worker down gracefully
+  await connection.close();
+  await mongo.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

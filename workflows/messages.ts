@@ -1,0 +1,32 @@
+/** The sandbox-safe contract between the project workflow, the worker, the client and the API. */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Policy } from '../policy/schema';
+import { ACTION_TYPES, type ActionRequest, type ActionType, type ProjectAction } from '../domain/actions';
+import type { Actor, ProjectDetails } from '../domain/project';
+import type { ActionResult, ProjectState, Task } from '../domain/state';
+import type { ProjectSnapshot } from '../domain/state';
+
+export const PROJECT_WORKFLOW_TYPE = 'projectLifecycle';
+
+export interface ProjectLifecycleInput {
+  projectId: string;
+  details: ProjectDetails;
+  policy: Policy;
+  createdBy: Actor;
+  /** Present after continue-as-new: the whole state of the previous run. */
+  state?: ProjectState;
+  /** Tests force an early continue-as-new at this history length; production follows Temporal's suggestion. */
+  continueAsNewAtHistoryLength?: number;
+}
+
+export type ProjectView = ProjectSnapshot & { tasks: Task[] };
+
+export type ActionUpdate<K extends ActionType> = ReturnType<
+  typeof defineUpdate<ActionResult, [ActionRequest<Extract<ProjectAction, { type: K }>>]>
+>;
+
+export const actionUpdates = Object.fromEntries(
+  ACTION_TYPES.map((t) => [t, defineUpdate<ActionResult, [ActionRequest]>(t)]),
+) as { [K in ActionType]: ActionUpdate<K> };
+
+export const getProjectQuery = defineQuery<ProjectView>('getProject');
