@@ -92,3 +92,14 @@ export async function startFerretDb(o: FerretDbOptions): Promise<ManagedProcess>
   await waitForPort('FerretDB', o.host, o.port, 30_000, proc);
   return proc;
 }
+
+/** The repository root (the nearest folder with package.json), from sources or compiled output alike. */
+export function repoRoot(from = __dirname): string {
+  let dir = from;
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${from}`);
+    dir = parent;
+  }
+  return dir;
+}

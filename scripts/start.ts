@@ -6,11 +6,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config';
-import { startFerretDb, startTemporalDevServer, readToolPaths } from '../infra/local-stack';
+import {
+  startFerretDb,
+  startTemporalDevServer,
+  readToolPaths,
+  repoRoot as findRepoRoot,
+} from '../infra/local-stack';
 import { isPortOpen, spawnManaged, waitForPort, type ManagedProcess } from '../infra/processes';
 import { prepareNamespace } from '../infra/temporal-setup';
 
-const repoRoot = path.resolve(__dirname, '..', '..');
+const repoRoot = findRepoRoot();
 
 function localJwtSecret(dataDir: string): string {
   const file = path.join(dataDir, 'jwt-secret');

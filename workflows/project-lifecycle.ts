@@ -48,10 +48,14 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
       upsertSearchAttributes([{ key: ProjectStageAttr, value: s.stage }]);
       indexedStage = s.stage;
     }
-    if (isTerminal(s.stage) || continueAsNewDue(input)) {
+    if (isTerminal(s.stage)) {
       await condition(allHandlersFinished);
       if (hasUnsynced(s)) continue; // a late handler changed state: persist it first
-      if (isTerminal(s.stage)) return snapshotOf(s);
+      return snapshotOf(s);
+    }
+    if (continueAsNewDue(input)) {
+      await condition(allHandlersFinished);
+      // The unsynced outbox travels in the state; the next run writes it first.
       log.info('continuing as new', { historyLength: workflowInfo().historyLength, seq: s.seq });
       return await continueAsNew<typeof projectLifecycle>({ ...input, state: s });
     }

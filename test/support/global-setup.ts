@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { readToolPaths, startFerretDb, startTemporalDevServer } from '../../infra/local-stack';
+import { readToolPaths, repoRoot, startFerretDb, startTemporalDevServer } from '../../infra/local-stack';
 import { freePort } from '../../infra/processes';
 import { prepareNamespace } from '../../infra/temporal-setup';
 import type { ManagedProcess } from '../../infra/processes';
@@ -10,7 +10,7 @@ import type { ManagedProcess } from '../../infra/processes';
 /** One real Temporal dev server and one FerretDB for the whole run, on free ports in a temporary directory. */
 export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'pp-test-'));
-  const tools = readToolPaths(path.join(__dirname, '..', '..', 'data', 'tools.json'), {
+  const tools = readToolPaths(path.join(repoRoot(), 'data', 'tools.json'), {
     temporal: process.env.TEMPORAL_CLI_PATH,
     ferretdb: process.env.FERRETDB_PATH,
   });

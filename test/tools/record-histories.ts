@@ -1,0 +1,112 @@
+/**
+ * Records the histories of key lifecycle paths as replay fixtures (test/fixtures/histories/<release>/).
+ * Run after a release, before changing workflow code:  npm run record:histories -- <release-name>
+ * Fixtures from older releases stay, so the replay test proves new code still replays them.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import globalSetup from '../support/global-setup';
+import globalTeardown from '../support/global-teardown';
+import { startTestSystem } from '../support/harness';
+import { LifecycleDriver } from '../support/lifecycle-driver';
+import { actor } from '../support/fixtures';
+import { projectWorkflowId } from '../../domain/project';
+import { readToolPaths, repoRoot } from '../../infra/local-stack';
+import { stackEnv } from '../support/harness';
+
+async function main(): Promise<void> {
+  const release = process.argv[2];
+  if (!release || !/^[a-z0-9.-]+$/.test(release)) throw new Error('usage: record-histories <release-name>');
+  await globalSetup();
+  const sys = await startTestSystem();
+  const d = new LifecycleDriver(sys);
+  const owner = actor('yaodu', 'applicant');
+  const scenarios: Record<string, string> = {};
+  try {
+    const full = await d.create({}, { continueAsNewAtHistoryLength: 60 });
+    await d.toPreConstruction(full);
+    await d.completeOpenItems(full, 'STEP', 340_000_000);
+    await d.act(full, actor('finance'), {
+      type: 'confirmFunding',
+      amountYuan: 340_000_000,
+      documentNumber: 'F1',
+      date: '2025-07-01',
+    });
+    await d.act(full, owner, { type: 'startConstruction', date: '2025-07-15' });
+    await d.act(full, owner, {
+      type: 'recordProgress',
+      period: '2025-07',
+      ytdInvestmentYuan: 1,
+      cumulativeInvestmentYuan: 1,
+      fundsReceivedYuan: 1,
+      physicalProgress: '开工',
+    });
+    await d.act(full, owner, { type: 'recordPayment', amountYuan: 1, date: '2025-07-31', basis: '进度款' });
+    await d.act(full, actor('housing'), {
+      type: 'acceptCompletion',
+      documentNumber: 'C1',
+      date: '2026-10-20',
+    });
+    scenarios['full-lifecycle-with-continue-as-new'] = full;
+
+    const rejected = await d.create();
+    await d.act(rejected, owner, { type: 'submit' });
+    const t = await d.openTask(rejected, (x) => x.tier === 1);
+    await d.act(rejected, actor(t.assigneeOrg), {
+      type: 'decideReview',
+      taskId: t.id,
+      decision: 'REJECT',
+      opinion: '不符合规划',
+    });
+    scenarios['rejected-at-tier-1'] = rejected;
+
+    const returned = await d.create();
+    await d.act(returned, owner, { type: 'submit' });
+    const r = await d.openTask(returned, (x) => x.tier === 1);
+    await d.act(returned, actor(r.assigneeOrg), {
+      type: 'decideReview',
+      taskId: r.id,
+      decision: 'RETURN',
+      opinion: '补充材料',
+    });
+    await d.act(returned, owner, { type: 'submit' });
+    await d.act(returned, owner, { type: 'withdraw', reason: '项目调整' });
+    scenarios['returned-resubmitted-withdrawn'] = returned;
+
+    const temporalCli = readToolPaths(path.join(repoRoot(), 'data', 'tools.json')).temporal;
+    const dir = path.join(repoRoot(), 'test', 'fixtures', 'histories', release);
+    mkdirSync(dir, { recursive: true });
+    for (const [name, projectId] of Object.entries(scenarios)) {
+      await sys.projects.handle(projectId).result();
+      let run = 0;
+      for await (const exec of sys.client.workflow.list({
+        query: `WorkflowId = '${projectWorkflowId(projectId)}'`,
+      })) {
+        // The CLI writes the canonical proto-JSON that Worker.runReplayHistory reads.
+        const json = execFileSync(temporalCli, [
+          'workflow',
+          'show',
+          '--workflow-id',
+          exec.workflowId,
+          '--run-id',
+          exec.runId,
+          '--output',
+          'json',
+          '--address',
+          stackEnv().address,
+        ]);
+        writeFileSync(path.join(dir, `${name}.run${++run}.json`), json);
+      }
+      console.log(`${name}: ${run} run(s)`);
+    }
+  } finally {
+    await sys.close();
+    await globalTeardown();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
