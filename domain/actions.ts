@@ -36,7 +36,13 @@ export type ProjectAction =
   | { type: 'suspend'; reason: string }
   | { type: 'resume'; reason: string }
   | { type: 'remove'; reason: RemovalReason; explanation: string; approver: string }
-  | { type: 'withdraw'; reason: string };
+  | { type: 'withdraw'; reason: string }
+  | { type: 'extendDeadline'; taskId: string; units: number; reason: string }
+  | { type: 'pauseClock'; taskId: string; reason: PauseReason; note?: string | undefined }
+  | { type: 'resumeClock'; taskId: string; note?: string | undefined };
+
+/** Why a clock stops (补正 waiting for the applicant's documents, expert review, hearing). */
+export type PauseReason = 'SUPPLEMENT' | 'EXPERT_REVIEW' | 'HEARING';
 
 export type ActionType = ProjectAction['type'];
 
@@ -55,6 +61,9 @@ export const ACTION_TYPES: readonly ActionType[] = [
   'resume',
   'remove',
   'withdraw',
+  'extendDeadline',
+  'pauseClock',
+  'resumeClock',
 ];
 
 /** The argument of every action update: who acts (from the token, never the body), and a request id. */

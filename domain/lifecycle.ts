@@ -128,6 +128,9 @@ const HANDLERS: Handlers = {
   decideReview(ctx, a) {
     const { s } = ctx;
     const task = openTaskFor(ctx, a.taskId, ['REVIEW']);
+    if (!['PASS', 'REJECT', 'RETURN'].includes(a.decision)) {
+      throw new DomainError('INVALID_DATA', 'decision must be PASS, REJECT or RETURN', { field: 'decision' });
+    }
     requireText(a.opinion, 'opinion', 2000, a.decision !== 'PASS');
     closeTask(ctx, task, { decision: a.decision, opinion: a.opinion });
     event(ctx, 'REVIEW_DECIDED', {
@@ -237,6 +240,16 @@ const HANDLERS: Handlers = {
     closeTask(ctx, task, { result });
     s.lastProgressAt = ctx.now;
     event(ctx, task.kind === 'STEP' ? 'STEP_COMPLETED' : 'MATTER_COMPLETED', { taskId: task.id, ...result });
+    if (s.flags.stale) {
+      s.flags.stale = false; // approval progress clears the staleness flag and its task
+      for (const t of s.tasks) {
+        if (t.status === 'OPEN' && t.key.startsWith('G-STALE')) {
+          Object.assign(t, { status: 'DONE', closedAt: ctx.now, result: { resolvedBy: task.id } });
+          touch(s, t.id);
+        }
+      }
+      event(ctx, 'RESERVE_PROGRESS_RESUMED', { taskId: task.id });
+    }
     if (s.stage === 'RESERVE' && maybeLeaveReserve(ctx))
       return `${task.title} completed; entered pre-construction`;
     return `${task.title} completed`;
@@ -333,7 +346,17 @@ const HANDLERS: Handlers = {
     s.start = { at: ctx.now, date: a.date, basis, override };
     const gate = s.tasks.find((t) => t.key === 'G-START' && t.status === 'OPEN');
     if (gate) closeTask(ctx, gate, { result: { basis, date: a.date, override } });
-    cancelOpenTasks(ctx, 'construction started');
+    // An estimate step still open stays open: payments need the approved estimate even after the start.
+    cancelOpenTasks(
+      ctx,
+      'construction started',
+      (t) =>
+        !(
+          s.approvedEstimateYuan === undefined &&
+          workItemOf(policy, t)?.recordsApprovedEstimate === true &&
+          t.kind === 'STEP'
+        ),
+    );
     setStage(s, 'UNDER_CONSTRUCTION');
     event(ctx, 'CONSTRUCTION_STARTED', { basis, date: a.date, override });
     openTask(ctx, {
@@ -519,6 +542,76 @@ const HANDLERS: Handlers = {
     return 'removed from the library; a replacement project is expected from its portfolio';
   },
 
+  extendDeadline(ctx, a) {
+    const { s, policy } = ctx;
+    const task = anyOpenTask(ctx, a.taskId);
+    requireOrg(
+      ctx,
+      [s.details.portfolio, policy.leadingGroup],
+      'deadlines are extended by the special group of the portfolio or the leading group',
+    );
+    if (!ctx.req.actor.roles.includes('leader'))
+      throw new DomainError('NOT_ASSIGNEE', 'extending a deadline needs the leader role');
+    const cap = policy.time.extensions;
+    if (
+      typeof a.units !== 'number' ||
+      !Number.isInteger(a.units) ||
+      a.units < 1 ||
+      a.units > cap.maxWorkingDays
+    ) {
+      throw new DomainError('INVALID_DATA', `an extension is 1–${cap.maxWorkingDays} working days`, {
+        field: 'units',
+      });
+    }
+    requireText(a.reason, 'reason', 2000);
+    const clock = clockOf(task);
+    if (clock.extensions.length >= cap.maxPerTask) {
+      throw new DomainError('GATE_NOT_MET', `this task has had its ${cap.maxPerTask} extension(s)`, {
+        taskId: task.id,
+      });
+    }
+    clock.extensions.push({ units: a.units, reason: a.reason, at: ctx.now, actor: ctx.req.actor });
+    clock.needsSchedule = true;
+    ctx.touchedTask = task.id;
+    touch(s, task.id);
+    event(ctx, 'DEADLINE_EXTENDED', { taskId: task.id, units: a.units, reason: a.reason });
+    return `deadline of ${task.title} extended by ${a.units}`;
+  },
+
+  pauseClock(ctx, a) {
+    const task = anyOpenTask(ctx, a.taskId);
+    requireOrg(ctx, task.assigneeOrg, 'the clock is paused by the assigned organisation');
+    if (!['SUPPLEMENT', 'EXPERT_REVIEW', 'HEARING'].includes(a.reason)) {
+      throw new DomainError('INVALID_DATA', 'reason must be SUPPLEMENT, EXPERT_REVIEW or HEARING', {
+        field: 'reason',
+      });
+    }
+    if (a.note !== undefined) requireText(a.note, 'note', 2000);
+    const clock = clockOf(task);
+    if (clock.pauses.some((p) => p.to === undefined))
+      throw new DomainError('ALREADY_DECIDED', 'the clock is already paused', { taskId: task.id });
+    clock.pauses.push({ from: ctx.now, reason: a.reason });
+    ctx.touchedTask = task.id;
+    touch(ctx.s, task.id);
+    event(ctx, 'CLOCK_PAUSED', { taskId: task.id, reason: a.reason, note: a.note });
+    return `clock of ${task.title} paused`;
+  },
+
+  resumeClock(ctx, a) {
+    const task = anyOpenTask(ctx, a.taskId);
+    requireOrg(ctx, task.assigneeOrg, 'the clock is resumed by the assigned organisation');
+    if (a.note !== undefined) requireText(a.note, 'note', 2000);
+    const clock = clockOf(task);
+    const open = clock.pauses.find((p) => p.to === undefined);
+    if (!open) throw new DomainError('WRONG_STAGE', 'the clock is not paused', { taskId: task.id });
+    open.to = ctx.now;
+    clock.needsSchedule = true;
+    ctx.touchedTask = task.id;
+    touch(ctx.s, task.id);
+    event(ctx, 'CLOCK_RESUMED', { taskId: task.id, pausedMs: ctx.now - open.from, note: a.note });
+    return `clock of ${task.title} resumed`;
+  },
+
   withdraw(ctx, a) {
     const { s } = ctx;
     requireStage(s, PRE_START_LIVE_STAGES);
@@ -598,6 +691,7 @@ function openTask(
     assigneeOrg: t.assigneeOrg,
     status: 'OPEN',
     openedAt: ctx.now,
+    clock: { extensions: [], pauses: [], needsSchedule: true },
     escalationLevel: 0,
     remindersSent: 0,
   };
@@ -623,9 +717,9 @@ function closeTask(
   touch(ctx.s, task.id);
 }
 
-function cancelOpenTasks(ctx: Ctx, why: string): void {
+function cancelOpenTasks(ctx: Ctx, why: string, which: (t: Task) => boolean = () => true): void {
   for (const t of ctx.s.tasks) {
-    if (t.status !== 'OPEN') continue;
+    if (t.status !== 'OPEN' || !which(t)) continue;
     Object.assign(t, { status: 'CANCELLED', closedAt: ctx.now, result: { cancelledBecause: why } });
     touch(ctx.s, t.id);
   }
@@ -675,7 +769,7 @@ export function recordEvent(
   });
 }
 
-function openTaskFor(ctx: Ctx, taskId: string, kinds: TaskKind[]): Task {
+function openTaskFor(ctx: Ctx, taskId: string, kinds: TaskKind[], checkAssignee = true): Task {
   const { s } = ctx;
   const task = s.tasks.find((t) => t.id === taskId);
   if (!task || !kinds.includes(task.kind)) {
@@ -692,13 +786,25 @@ function openTaskFor(ctx: Ctx, taskId: string, kinds: TaskKind[]): Task {
       { taskId, status: task.status },
     );
   }
-  if (task.stage !== s.stage)
+  // A step left open at the start (the estimate) may still be completed during construction.
+  const lateStep = task.kind === 'STEP' && (s.stage === 'UNDER_CONSTRUCTION' || s.stage === 'SUSPENDED');
+  if (task.stage !== s.stage && !lateStep)
     throw new DomainError(
       'WRONG_STAGE',
       `task ${taskId} belongs to ${task.stage}, the project is in ${s.stage}`,
     );
-  requireOrg(ctx, task.assigneeOrg, `task ${taskId} is assigned to ${task.assigneeOrg}`);
+  if (checkAssignee) requireOrg(ctx, task.assigneeOrg, `task ${taskId} is assigned to ${task.assigneeOrg}`);
   return task;
+}
+
+/** Any open task of the project in the current stage (extensions and pauses apply to every kind). */
+function anyOpenTask(ctx: Ctx, taskId: string): Task {
+  return openTaskFor(ctx, taskId, ['REVIEW', 'APPROVAL_MATTER', 'STEP', 'REPORT', 'GATE'], false);
+}
+
+function clockOf(task: Task): NonNullable<Task['clock']> {
+  task.clock ??= { extensions: [], pauses: [], needsSchedule: true };
+  return task.clock;
 }
 
 function requireStage(s: ProjectState, stages: readonly Stage[]): void {
@@ -743,7 +849,7 @@ function checkRequest(req: ActionRequest): void {
 }
 
 function requireText(v: unknown, field: string, max: number, required = true): string {
-  if (v === undefined && !required) return '';
+  if ((v === undefined || v === '') && !required) return '';
   if (typeof v !== 'string' || v.trim().length === 0 || v.length > max) {
     throw new DomainError('INVALID_DATA', `${field} must be a non-empty text of at most ${max} characters`, {
       field,
@@ -753,7 +859,10 @@ function requireText(v: unknown, field: string, max: number, required = true): s
 }
 
 function requireDate(v: unknown, field: string): string {
-  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) {
+  // Date.parse rolls 2025-02-30 over to March; a round trip catches impossible dates.
+  const valid =
+    typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`));
+  if (!valid || new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) !== v) {
     throw new DomainError('INVALID_DATA', `${field} must be a date YYYY-MM-DD`, { field });
   }
   return v;

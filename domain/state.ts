@@ -11,9 +11,23 @@ export interface TaskDeadline {
   provisional: boolean; // the calendar did not cover the year: flagged, never silently Mon–Fri
   basis: string; // e.g. "20 working days", for explaining the deadline later
   calendarVersion: string;
-  extended: number; // extensions granted
-  pausedSince?: number | undefined;
-  pausedWorkingDays: number;
+}
+
+/** When a task's reminders and escalations fall due; recomputed (new version) on extension or resumption. */
+export interface TaskSchedule {
+  version: number;
+  reminders: number[]; // epoch ms, ascending
+  escalations: { level: number; at: number; label: string; recipients: string[] }[];
+  nextReminder: number; // index of the first reminder not yet sent
+}
+
+/** The clock of one task: extensions and pauses shift its deadline; the activity turns it into instants. */
+export interface TaskClock {
+  extensions: { units: number; reason: string; at: number; actor: Actor }[];
+  pauses: { from: number; to?: number | undefined; reason: string }[];
+  /** Set when the deadline must be (re)computed by the scheduling activity. */
+  needsSchedule: boolean;
+  refused?: string | undefined; // the calendar refused to compute a deadline (uncovered year)
 }
 
 export interface Task {
@@ -33,8 +47,11 @@ export interface Task {
   openedAt: number;
   closedAt?: number | undefined;
   deadline?: TaskDeadline | undefined;
+  clock?: TaskClock | undefined;
+  schedule?: TaskSchedule | undefined;
   escalationLevel: number;
   remindersSent: number;
+  onMonthlyBulletin?: boolean | undefined;
 }
 
 export interface ProjectEvent {
@@ -103,11 +120,20 @@ export interface ProjectState {
   removal?: { reason: RemovalReason; explanation: string; approver: string } | undefined;
   lastProgressAt: number; // last approval progress, for reserve staleness
   flags: { stale: boolean; overdue: boolean };
+  staleRound?: number | undefined; // how many times the reserve went stale (names the staleness task)
   seq: number; // transition counter; event `seq` and Mongo transition ids derive from it
   /** Results of processed request ids, newest last; bounded, carried across continue-as-new. */
   processed: { requestId: string; result: ActionResult }[];
   /** Transitions not yet written to the read model (events, and ids of tasks that changed). */
-  outbox: { events: ProjectEvent[]; taskIds: string[] };
+  outbox: { events: ProjectEvent[]; taskIds: string[]; notifications?: NotificationIntent[] | undefined };
+}
+
+/** A notification the workflow wants delivered; the outbox activity makes it durable, keyed by `key`. */
+export interface NotificationIntent {
+  key: string;
+  template: 'REMINDER' | 'ESCALATION' | 'GENERIC';
+  recipients: { org?: string; person?: { name: string; email?: string } }[];
+  payload: Record<string, unknown>;
 }
 
 export type RemovalReason = 'POLICY_CHANGE' | 'FORCE_MAJEURE' | 'OTHER';

@@ -91,6 +91,8 @@ export const PolicySchema = z
     organisations: z.array(OrganisationSchema).min(1),
     leadingGroup: id,
     citySupervision: id,
+    /** Receives system alerts (provisional deadlines, failing channels, calendar gaps). */
+    administrators: id,
     planInclusionOrg: id,
     review: z.strictObject({
       tier1: z.strictObject({
@@ -152,6 +154,7 @@ export const PolicySchema = z
       ctx.addIssue({ code: 'custom', message: 'duplicate organisation id', path: ['organisations'] });
     ref(p.leadingGroup, ['leadingGroup']);
     ref(p.citySupervision, ['citySupervision']);
+    ref(p.administrators, ['administrators']);
     ref(p.planInclusionOrg, ['planInclusionOrg']);
     ref(p.startGate.fundingConfirmer, ['startGate', 'fundingConfirmer']);
     p.review.tier1.always.forEach((o, i) => ref(o, ['review', 'tier1', 'always', i]));
@@ -159,16 +162,16 @@ export const PolicySchema = z
     for (const [k, list] of Object.entries(p.review.tier1.byIndustry))
       list.forEach((o, i) => ref(o, ['review', 'tier1', 'byIndustry', k, i]));
     for (const [section, items] of [
-      ['reserve', p.reserve.matters],
-      ['preConstruction', p.preConstruction.steps],
+      [['reserve', 'matters'], p.reserve.matters],
+      [['preConstruction', 'steps'], p.preConstruction.steps],
     ] as const) {
       const keys = new Set<string>();
       items.forEach((m, i) => {
         if (keys.has(m.key))
-          ctx.addIssue({ code: 'custom', message: `duplicate key ${m.key}`, path: [section, i, 'key'] });
+          ctx.addIssue({ code: 'custom', message: `duplicate key ${m.key}`, path: [...section, i, 'key'] });
         keys.add(m.key);
         if (m.assignee !== 'OWNER' && m.assignee !== 'RESPONSIBLE_DEPT')
-          ref(m.assignee, [section, i, 'assignee']);
+          ref(m.assignee, [...section, i, 'assignee']);
       });
     }
     const stepKeys = new Set(p.preConstruction.steps.map((s) => s.key));
