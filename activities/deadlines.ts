@@ -1,4 +1,10 @@
-import { buildWorkCalendar, CalendarNotCoveredError, endOfShanghaiDayMs, shanghaiDayOf, type WorkCalendar } from '../calendar';
+import {
+  buildWorkCalendar,
+  CalendarNotCoveredError,
+  endOfShanghaiDayMs,
+  shanghaiDayOf,
+  type WorkCalendar,
+} from '../calendar';
 import type { CalendarModels } from '../db/calendar-models';
 import type { Duration } from '../policy/schema';
 import type { ScheduleRequest, ScheduleResult } from '../domain/time';
@@ -12,10 +18,19 @@ export interface DeadlineDeps {
 }
 
 /** Loads the package calendar plus every administrator-loaded year (latest version) and local overrides. */
-export async function loadWorkCalendar(models: CalendarModels): Promise<{ calendar: WorkCalendar; version: string }> {
-  const [years, overrides] = await Promise.all([models.CalendarYear.find().lean(), models.CalendarOverrides.findById('local').lean()]);
+export async function loadWorkCalendar(
+  models: CalendarModels,
+): Promise<{ calendar: WorkCalendar; version: string }> {
+  const [years, overrides] = await Promise.all([
+    models.CalendarYear.find().lean(),
+    models.CalendarOverrides.findById('local').lean(),
+  ]);
   const loaded = years.flatMap((y) => y.versions.slice(-1));
-  const version = ['pkg', ...loaded.map((y) => `${y.year}v${y.version}`), `ov${overrides?.version ?? 0}`].join('+');
+  const version = [
+    'pkg',
+    ...loaded.map((y) => `${y.year}v${y.version}`),
+    `ov${overrides?.version ?? 0}`,
+  ].join('+');
   return { calendar: buildWorkCalendar(loaded, overrides?.overrides ?? []), version };
 }
 
@@ -38,7 +53,11 @@ function describe(rule: Duration, extra: number): string {
 }
 
 /** Computes absolute instants for one task: deadline, reminders and escalation steps. */
-export function computeSchedule(cal: WorkCalendar, calendarVersion: string, r: ScheduleRequest): ScheduleResult {
+export function computeSchedule(
+  cal: WorkCalendar,
+  calendarVersion: string,
+  r: ScheduleRequest,
+): ScheduleResult {
   const provisional = { value: false };
   const opts = { uncovered: r.uncovered };
   const add = (fromMs: number, d: Duration): number => {
@@ -53,6 +72,26 @@ export function computeSchedule(cal: WorkCalendar, calendarVersion: string, r: S
     provisional.value ||= res.provisional;
     return res.endOfDayMs;
   };
+  // Reminders step back over working days; an uncovered year under 'provisional' counts Mon–Fri, flagged.
+  const isWorking = (day: string): boolean => {
+    try {
+      return cal.isWorkingDay(day);
+    } catch (err) {
+      if (!(err instanceof CalendarNotCoveredError) || r.uncovered !== 'provisional') throw err;
+      provisional.value = true;
+      const weekday = new Date(`${day}T00:00:00Z`).getUTCDay();
+      return weekday !== 0 && weekday !== 6;
+    }
+  };
+  const workingDaysBefore = (day: string, n: number): string => {
+    let d = day;
+    for (let left = n, guard = 0; left > 0; guard++) {
+      if (guard > 3 * 3660) throw new RangeError('reminder offset too large');
+      d = shanghaiDayOf(endOfShanghaiDayMs(d) - DAY_MS);
+      if (isWorking(d)) left--;
+    }
+    return d;
+  };
   try {
     const unit = unitOf(r.rule);
     // Paused time counts in the rule's own unit; a monthly-meeting rule shifts by working days.
@@ -63,18 +102,37 @@ export function computeSchedule(cal: WorkCalendar, calendarVersion: string, r: S
     }, 0);
     const extra = r.extensionUnits + paused;
     let dueAt = add(r.openedAt, r.rule);
-    if (extra > 0) dueAt = add(dueAt, unit === 'seconds' ? { seconds: extra } : unit === 'calendarDays' ? { calendarDays: extra } : { workingDays: extra });
+    if (extra > 0)
+      dueAt = add(
+        dueAt,
+        unit === 'seconds'
+          ? { seconds: extra }
+          : unit === 'calendarDays'
+            ? { calendarDays: extra }
+            : { workingDays: extra },
+      );
     const dueDay = shanghaiDayOf(dueAt);
     const reminders = r.reminders.map((d) => {
       if ('seconds' in d) return dueAt - d.seconds * 1000;
-      const day = 'calendarDays' in d ? shanghaiDayOf(endOfShanghaiDayMs(dueDay) - d.calendarDays * DAY_MS) : 'workingDays' in d ? cal.subtractWorkingDays(dueDay, d.workingDays) : dueDay;
+      const day =
+        'calendarDays' in d
+          ? shanghaiDayOf(endOfShanghaiDayMs(dueDay) - d.calendarDays * DAY_MS)
+          : 'workingDays' in d
+            ? workingDaysBefore(dueDay, d.workingDays)
+            : dueDay;
       return endOfShanghaiDayMs(day) + 1 - DAY_MS + r.remindAtHour * 3_600_000;
     });
     const escalations = r.escalation.map((e) => ({ level: e.level, at: add(dueAt, e.after) }));
     return {
       taskId: r.taskId,
       ok: true,
-      deadline: { dueAt, dueDay, provisional: provisional.value, basis: describe(r.rule, extra), calendarVersion },
+      deadline: {
+        dueAt,
+        dueDay,
+        provisional: provisional.value,
+        basis: describe(r.rule, extra),
+        calendarVersion,
+      },
       reminders,
       escalations,
     };
@@ -92,7 +150,8 @@ export function createDeadlineActivities(deps: DeadlineDeps) {
   return {
     /** Deadlines are computed here, not in the workflow: holiday data changes, workflow code must not. */
     async scheduleTaskDeadlines(requests: ScheduleRequest[]): Promise<ScheduleResult[]> {
-      if (!cached || Date.now() - cached.at > cacheMs) cached = { at: Date.now(), value: await loadWorkCalendar(deps.calendarModels) };
+      if (!cached || Date.now() - cached.at > cacheMs)
+        cached = { at: Date.now(), value: await loadWorkCalendar(deps.calendarModels) };
       const { calendar, version } = cached.value;
       return requests.map((r) => computeSchedule(calendar, version, r));
     },

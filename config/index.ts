@@ -33,6 +33,12 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^\d+(kb|mb)$/)
     .default('100kb'),
+  SMTP_HOST: z.string().min(1).default('127.0.0.1'),
+  SMTP_PORT: port.default(25),
+  SMTP_SECURE: z.enum(['true', 'false']).default('false'),
+  SMTP_FROM: z.string().min(3).default('重大项目全链条管理系统 <noreply@localhost>'),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASSWORD: z.string().min(1).optional(),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   FERRETDB_PATH: z.string().min(1).optional(),
 });
@@ -56,6 +62,7 @@ export interface AppConfig {
     issuer: string | undefined;
     audience: string | undefined;
   };
+  smtp: { host: string; port: number; secure: boolean; from: string; auth?: { user: string; pass: string } };
   dataDir: string;
   logLevel: Env['LOG_LEVEL'];
   policyPath: string | undefined;
@@ -100,6 +107,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       jwksUrl: e.OIDC_JWKS_URL,
       issuer: e.OIDC_ISSUER,
       audience: e.OIDC_AUDIENCE,
+    },
+    smtp: {
+      host: e.SMTP_HOST,
+      port: e.SMTP_PORT,
+      secure: e.SMTP_SECURE === 'true',
+      from: e.SMTP_FROM,
+      ...(e.SMTP_USER && e.SMTP_PASSWORD ? { auth: { user: e.SMTP_USER, pass: e.SMTP_PASSWORD } } : {}),
     },
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,

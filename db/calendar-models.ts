@@ -23,7 +23,10 @@ export function createCalendarModels(conn: Connection): CalendarModels {
   return {
     CalendarYear: conn.model<CalendarYearDoc>(
       'CalendarYear',
-      new Schema<CalendarYearDoc>({ _id: String, versions: [Schema.Types.Mixed] }, { versionKey: false, collection: 'calendarYears' }),
+      new Schema<CalendarYearDoc>(
+        { _id: String, versions: [Schema.Types.Mixed] },
+        { versionKey: false, collection: 'calendarYears' },
+      ),
     ),
     CalendarOverrides: conn.model<CalendarOverridesDoc>(
       'CalendarOverrides',

@@ -1,4 +1,7 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { createCalendarModels } from '../db/calendar-models';
+import { createNotificationModels } from '../db/notification-models';
 import { loadConfig } from '../config';
 import { connectMongo, createModels } from '../db/models';
 import { prepareNamespace } from '../infra/temporal-setup';
@@ -10,15 +13,25 @@ async function main(): Promise<void> {
   await prepareNamespace(config.temporal.address, config.temporal.namespace, config.temporal.retentionDays);
   const mongo = await connectMongo(config.mongo.uri);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // Notification enqueueing starts delivery workflows, which needs a client beside the worker's connection.
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
   const worker = await createWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     models: createModels(mongo),
+    calendarModels: createCalendarModels(mongo),
+    notifications: {
+      models: createNotificationModels(mongo),
+      client: new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+      taskQueue: config.temporal.taskQueue,
+      smtp: config.smtp,
+    },
   });
   console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
   await worker.run(); // returns after SIGINT/SIGTERM: the SDK shuts the worker down gracefully
   await connection.close();
+  await clientConnection.close();
   await mongo.close();
 }
 

@@ -4,17 +4,26 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createReadModelActivities } from '../activities/read-model';
+import type { createDeadlineActivities } from '../activities/deadlines';
+import type { NotificationActivities } from '../activities/notifications';
 import { ACTION_TYPES, type ActionRequest } from '../domain/actions';
 import { DomainError } from '../domain/errors';
 import { applyAction, createInitialState, isTerminal, validateAction } from '../domain/lifecycle';
-import { ProjectStageAttr } from '../domain/search-attributes';
-import { snapshotOf, type ProjectSnapshot, type ProjectState } from '../domain/state';
+import { ProjectNextDeadlineAttr, ProjectOverdueAttr, ProjectStageAttr } from '../domain/search-attributes';
+import {
+  snapshotOf,
+  type NotificationIntent,
+  type ProjectSnapshot,
+  type ProjectState,
+} from '../domain/state';
+import { applySchedules, fireDue, nextDeadline, nextWakeAt, scheduleRequests } from '../domain/time';
 import { actionUpdates, getProjectQuery, type ProjectLifecycleInput } from './messages';
 
 const { syncReadModel } = proxyActivities<ReturnType<typeof createReadModelActivities>>({
@@ -22,6 +31,20 @@ const { syncReadModel } = proxyActivities<ReturnType<typeof createReadModelActiv
   // Mongo may be down for a while; the project waits (writes are idempotent) rather than failing.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+
+const { scheduleTaskDeadlines } = proxyActivities<ReturnType<typeof createDeadlineActivities>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+// Enqueueing only writes the outbox and starts delivery workflows; delivery itself never blocks the project.
+const { enqueueNotifications } = proxyActivities<NotificationActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** Deadlines, reminders and escalation; runs recorded before it replay without them. */
+export const TASK_DEADLINES_PATCH = 'task-deadlines-v1';
 
 /** One project's whole life: DRAFT → … → COMPLETED (or REJECTED / REMOVED / WITHDRAWN). */
 export async function projectLifecycle(input: ProjectLifecycleInput): Promise<ProjectSnapshot> {
@@ -40,17 +63,34 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
   }
   setHandler(getProjectQuery, () => ({ ...snapshotOf(s), tasks: s.tasks }));
 
-  let indexedStage = '';
+  const timed = patched(TASK_DEADLINES_PATCH);
+  const indexed = { stage: '', overdue: false, nextDeadline: -1 };
   for (;;) {
-    await condition(() => hasUnsynced(s) || isTerminal(s.stage) || continueAsNewDue(input));
-    if (hasUnsynced(s)) await flushReadModel(s);
-    if (indexedStage !== s.stage) {
-      upsertSearchAttributes([{ key: ProjectStageAttr, value: s.stage }]);
-      indexedStage = s.stage;
+    const wake = () =>
+      hasUnsynced(s) ||
+      isTerminal(s.stage) ||
+      continueAsNewDue(input) ||
+      (timed && (needsScheduling(s) || pendingNotifications(s) > 0));
+    const wakeAt = timed ? nextWakeAt(s, policy, Date.now()) : undefined;
+    if (wakeAt === undefined) await condition(wake);
+    else await condition(wake, Math.max(1, wakeAt - Date.now()));
+
+    if (timed && !isTerminal(s.stage)) {
+      const requests = scheduleRequests(s, policy);
+      if (requests.length > 0)
+        queueNotifications(s, applySchedules(s, policy, await scheduleTaskDeadlines(requests), Date.now()));
+      queueNotifications(s, fireDue(s, policy, Date.now()));
     }
+    if (timed) await enqueueQueued(s);
+    if (hasUnsynced(s)) await flushReadModel(s);
+    if (indexed.stage !== s.stage) {
+      upsertSearchAttributes([{ key: ProjectStageAttr, value: s.stage }]);
+      indexed.stage = s.stage;
+    }
+    if (timed) indexTime(s, indexed);
     if (isTerminal(s.stage)) {
       await condition(allHandlersFinished);
-      if (hasUnsynced(s)) continue; // a late handler changed state: persist it first
+      if (hasUnsynced(s) || pendingNotifications(s) > 0) continue; // a late handler changed state: persist it first
       return snapshotOf(s);
     }
     if (continueAsNewDue(input)) {
@@ -60,6 +100,47 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
       return await continueAsNew<typeof projectLifecycle>({ ...input, state: s });
     }
   }
+}
+
+function needsScheduling(s: ProjectState): boolean {
+  return s.tasks.some(
+    (t) => t.status === 'OPEN' && t.clock?.needsSchedule && !t.clock.pauses.some((p) => p.to === undefined),
+  );
+}
+
+function pendingNotifications(s: ProjectState): number {
+  return s.outbox.notifications?.length ?? 0;
+}
+
+function queueNotifications(s: ProjectState, intents: NotificationIntent[]): void {
+  if (intents.length > 0) (s.outbox.notifications ??= []).push(...intents);
+}
+
+/** Hands queued notifications to the durable outbox, oldest first; keys make a retry harmless. */
+async function enqueueQueued(s: ProjectState): Promise<void> {
+  const queue = s.outbox.notifications ?? [];
+  while (queue.length > 0) {
+    const n = queue[0]!;
+    await enqueueNotifications({
+      notificationKey: n.key,
+      recipients: n.recipients,
+      template: n.template,
+      payload: n.payload,
+    });
+    queue.shift();
+  }
+}
+
+/** Keeps the Web UI's overdue flag and next deadline current. */
+function indexTime(s: ProjectState, indexed: { overdue: boolean; nextDeadline: number }): void {
+  const next = nextDeadline(s) ?? 0;
+  if (indexed.overdue === s.flags.overdue && indexed.nextDeadline === next) return;
+  upsertSearchAttributes([
+    { key: ProjectOverdueAttr, value: s.flags.overdue },
+    { key: ProjectNextDeadlineAttr, value: next > 0 ? new Date(next) : null },
+  ]);
+  indexed.overdue = s.flags.overdue;
+  indexed.nextDeadline = next;
 }
 
 function hasUnsynced(s: ProjectState): boolean {

@@ -3,6 +3,9 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Connection as MongoConnection } from 'mongoose';
 import { connectMongo, createModels, type Models } from '../../db/models';
+import { createNotificationModels } from '../../db/notification-models';
+import { createCalendarModels } from '../../db/calendar-models';
+import type { NotificationActivityDeps } from '../../activities/notifications';
 import { ProjectClient } from '../../client/project-client';
 import { loadPolicy } from '../../policy/load';
 import type { Policy } from '../../policy/schema';
@@ -43,9 +46,12 @@ export interface TestSystem {
   close(): Promise<void>;
 }
 
+/** Notification settings for the worker; the harness supplies models, client and task queue. */
+export type TestNotificationOptions = Omit<NotificationActivityDeps, 'models' | 'client' | 'taskQueue'>;
+
 /** A real worker on its own task queue and a fresh database: each test file is isolated from the others. */
 export async function startTestSystem(
-  opts: { policy?: Policy; taskQueue?: string } = {},
+  opts: { policy?: Policy; taskQueue?: string; notifications?: TestNotificationOptions } = {},
 ): Promise<TestSystem> {
   quietRuntime();
   const env = stackEnv();
@@ -54,6 +60,8 @@ export async function startTestSystem(
   const policy = opts.policy ?? loadPolicy();
   const mongo = await connectMongo(mongoUri);
   const models = createModels(mongo);
+  const calendarModels = createCalendarModels(mongo);
+  const notificationModels = createNotificationModels(mongo);
   const connection = await Connection.connect({ address: env.address });
   const client = new Client({ connection, namespace: 'default' });
   const projects = new ProjectClient({ client, taskQueue, policy });
@@ -76,6 +84,15 @@ export async function startTestSystem(
         namespace: 'default',
         taskQueue,
         models,
+        calendarModels,
+        notifications: {
+          // Without a test SMTP server, email goes to a closed port: only tests that configure email channels send any.
+          smtp: { host: '127.0.0.1', port: 1, from: 'test <test@localhost>' },
+          ...opts.notifications,
+          models: notificationModels,
+          client,
+          taskQueue,
+        },
         workflowBundle: { codePath: env.bundle },
       });
       running = worker.run();

@@ -103,10 +103,16 @@ export class LifecycleDriver {
   /** Waits until Mongo has caught up with the workflow, then checks that record, inboxes and trail agree with it. */
   async expectConsistent(projectId: string): Promise<ProjectView> {
     const { models } = this.sys;
-    const live = await this.live(projectId);
-    const doc = await eventually(
-      () => models.Project.findById(projectId).lean(),
-      (d) => d !== null && d.seq === live.seq,
+    // The workflow keeps moving on its own (deadlines are computed after each transition): wait for a quiet point.
+    const { live, doc } = await eventually(
+      async () => ({
+        live: await this.live(projectId),
+        doc: await models.Project.findById(projectId).lean(),
+      }),
+      ({ live, doc }) =>
+        doc !== null &&
+        doc.seq === live.seq &&
+        live.tasks.every((t) => t.status !== 'OPEN' || !t.clock?.needsSchedule),
     );
     if (!doc) throw new Error('unreachable');
     const open = live.tasks.filter((t) => t.status === 'OPEN');

@@ -1,0 +1,169 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { NotificationStatus } from '../notifications/contract';
+
+// Every hot path is keyed by `_id` (FerretDB's SQLite backend pushes only `_id` equality down):
+// one outbox document (`notifications._id`), one organisation's channels (`orgChannels._id` = org id),
+// one channel's health (`channelHealth._id` = channel key).
+
+export type ChannelKind = 'webhook' | 'email';
+
+export interface NotificationRecipient {
+  org?: string;
+  person?: { name: string; email?: string };
+}
+
+/** A channel as the outbox records it: never the webhook URL's query string or secret, which stay in `orgChannels`. */
+export interface NotificationChannelRef {
+  kind: ChannelKind;
+  key: string;
+  /** Redacted URL (origin + path) or e-mail address, for people reading the outbox. */
+  target: string;
+}
+
+export interface NotificationDoc {
+  _id: string; // `${notificationKey}|${recipientKey}|${channelKey}`: a retried enqueue rewrites nothing
+  notificationKey: string;
+  recipientKey: string;
+  recipient: NotificationRecipient;
+  channel: NotificationChannelRef | null; // null when the recipient has no channel (NO_CHANNEL)
+  template: string;
+  payload: Record<string, unknown>;
+  subject: string;
+  text: string;
+  status: NotificationStatus;
+  attempts: number;
+  workflowId: string | null;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  lastAttemptAt: Date | null;
+  sentAt: Date | null;
+}
+
+export interface WebhookChannel {
+  url: string;
+  secret: string;
+}
+
+/** One organisation's delivery addresses; webhook URLs and secrets are credentials and live only here. */
+export interface OrgChannelsDoc {
+  _id: string; // organisation id
+  webhooks: WebhookChannel[];
+  emails: string[];
+  updatedAt: Date;
+}
+
+export interface ChannelHealthDoc {
+  _id: string; // channel key
+  kind: ChannelKind;
+  target: string;
+  org: string | null;
+  consecutiveFailures: number;
+  failing: boolean;
+  failingSince: Date | null;
+  lastError: string | null;
+  lastFailureAt: Date | null;
+  lastSuccessAt: Date | null;
+}
+
+export interface NotificationModels {
+  Notification: Model<NotificationDoc>;
+  OrgChannels: Model<OrgChannelsDoc>;
+  ChannelHealth: Model<ChannelHealthDoc>;
+}
+
+const mixed = Schema.Types.Mixed;
+
+/** Idempotent per connection: the worker and a test may both ask for the models of one connection. */
+export function createNotificationModels(conn: Connection): NotificationModels {
+  const existing = conn.models as Partial<{
+    Notification: Model<NotificationDoc>;
+    OrgChannels: Model<OrgChannelsDoc>;
+    ChannelHealth: Model<ChannelHealthDoc>;
+  }>;
+  const Notification =
+    existing.Notification ??
+    conn.model<NotificationDoc>(
+      'Notification',
+      new Schema<NotificationDoc>(
+        {
+          _id: String,
+          notificationKey: String,
+          recipientKey: String,
+          recipient: mixed,
+          channel: mixed,
+          template: String,
+          payload: mixed,
+          subject: String,
+          text: String,
+          status: String,
+          attempts: Number,
+          workflowId: String,
+          lastError: String,
+          createdAt: Date,
+          updatedAt: Date,
+          lastAttemptAt: Date,
+          sentAt: Date,
+        },
+        { versionKey: false, minimize: false, collection: 'notifications' },
+      ),
+    );
+  const OrgChannels =
+    existing.OrgChannels ??
+    conn.model<OrgChannelsDoc>(
+      'OrgChannels',
+      new Schema<OrgChannelsDoc>(
+        { _id: String, webhooks: [mixed], emails: [String], updatedAt: Date },
+        { versionKey: false, minimize: false, collection: 'orgChannels' },
+      ),
+    );
+  const ChannelHealth =
+    existing.ChannelHealth ??
+    conn.model<ChannelHealthDoc>(
+      'ChannelHealth',
+      new Schema<ChannelHealthDoc>(
+        {
+          _id: String,
+          kind: String,
+          target: String,
+          org: String,
+          consecutiveFailures: Number,
+          failing: Boolean,
+          failingSince: Date,
+          lastError: String,
+          lastFailureAt: Date,
+          lastSuccessAt: Date,
+        },
+        { versionKey: false, minimize: false, collection: 'channelHealth' },
+      ),
+    );
+  return { Notification, OrgChannels, ChannelHealth };
+}
+
+/** Sets (replaces) one organisation's channels; an administrator's action, also used by tests. */
+export async function setOrgChannels(
+  models: NotificationModels,
+  org: string,
+  channels: { webhooks?: WebhookChannel[]; emails?: string[] },
+): Promise<void> {
+  const webhooks = channels.webhooks ?? [];
+  for (const w of webhooks) {
+    if (!/^https?:\/\//.test(w.url)) throw new Error(`webhook of ${org}: expected an http(s) URL`);
+    if (w.secret.length < 16) throw new Error(`webhook of ${org}: the signing secret needs ≥ 16 characters`);
+  }
+  const emails = (channels.emails ?? []).map((e) => e.trim()).filter((e) => e !== '');
+  await models.OrgChannels.updateOne(
+    { _id: org },
+    { $set: { webhooks, emails, updatedAt: new Date() } },
+    { upsert: true },
+  );
+}
+
+/**
+ * Channels currently marked failing, for supervisors' reports. Scans `channelHealth`, which holds one small
+ * document per configured channel (hundreds, not per notification), so the scan stays cheap.
+ */
+export async function failingChannels(models: NotificationModels): Promise<ChannelHealthDoc[]> {
+  const docs = await models.ChannelHealth.find({ failing: true }).lean();
+  return docs.sort((a, b) => a._id.localeCompare(b._id));
+}

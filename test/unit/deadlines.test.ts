@@ -1,0 +1,98 @@
+import { buildWorkCalendar, endOfShanghaiDayMs, shanghaiDayOf } from '../../calendar';
+import { computeSchedule } from '../../activities/deadlines';
+import { deadlineRuleFor, type ScheduleRequest } from '../../domain/time';
+import { loadPolicy } from '../../policy/load';
+import { projectDetails } from '../support/fixtures';
+
+const cal = buildWorkCalendar();
+const policy = loadPolicy();
+// 2025-09-26 10:00 Asia/Shanghai
+const accepted = Date.parse('2025-09-26T02:00:00Z');
+
+function request(over: Partial<ScheduleRequest> = {}): ScheduleRequest {
+  return {
+    taskId: 't',
+    openedAt: accepted,
+    rule: { workingDays: 20 },
+    extensionUnits: 0,
+    pauses: [],
+    remindAtHour: 9,
+    reminders: [{ workingDays: 3 }, { workingDays: 1 }, { workingDays: 0 }],
+    escalation: [
+      { level: 1, after: { workingDays: 1 } },
+      { level: 2, after: { workingDays: 3 } },
+    ],
+    uncovered: 'refuse',
+    ...over,
+  };
+}
+
+function ok(r: ReturnType<typeof computeSchedule>) {
+  if (!r.ok) throw new Error(r.reason);
+  return r;
+}
+
+const at9 = (day: string) => endOfShanghaiDayMs(day) + 1 - 86_400_000 + 9 * 3_600_000;
+
+test('20 working days after 2025-09-26 end on 2025-10-30 at the end of the day in Shanghai', () => {
+  const r = ok(computeSchedule(cal, 'v', request()));
+  expect(r.deadline.dueDay).toBe('2025-10-30');
+  expect(new Date(r.deadline.dueAt).toISOString()).toBe('2025-10-30T15:59:59.999Z');
+  expect(r.deadline.provisional).toBe(false);
+});
+
+test('reminders fall 3 and 1 working days before and on the day, at the reminder hour', () => {
+  const r = ok(computeSchedule(cal, 'v', request()));
+  expect(r.reminders).toEqual([at9('2025-10-27'), at9('2025-10-29'), at9('2025-10-30')]);
+});
+
+test('escalations fall at the end of the first and third working day overdue', () => {
+  const r = ok(computeSchedule(cal, 'v', request()));
+  expect(r.escalations.map((e) => shanghaiDayOf(e.at))).toEqual(['2025-10-31', '2025-11-04']);
+});
+
+test('a pause shifts the deadline by the paused working days; an extension by its units', () => {
+  const pauseFrom = Date.parse('2025-10-14T02:00:00Z'); // Tuesday
+  const pauseTo = Date.parse('2025-10-17T02:00:00Z'); // Friday: 3 working days later
+  const paused = ok(computeSchedule(cal, 'v', request({ pauses: [{ from: pauseFrom, to: pauseTo }] })));
+  expect(paused.deadline.dueDay).toBe('2025-11-04');
+  const extended = ok(computeSchedule(cal, 'v', request({ extensionUnits: 5 })));
+  expect(extended.deadline.dueDay).toBe('2025-11-06');
+});
+
+test('7 working days after 2026-02-12 is the make-up Saturday 2026-02-28', () => {
+  const r = ok(
+    computeSchedule(
+      cal,
+      'v',
+      request({ openedAt: Date.parse('2026-02-12T02:00:00Z'), rule: { workingDays: 7 } }),
+    ),
+  );
+  expect(r.deadline.dueDay).toBe('2026-02-28');
+});
+
+test('a deadline in a year without holiday data is refused, or marked provisional, never silently Mon–Fri', () => {
+  const late = Date.parse('2026-12-20T02:00:00Z');
+  const refused = computeSchedule(cal, 'v', request({ openedAt: late }));
+  expect(refused.ok).toBe(false);
+  const provisional = ok(computeSchedule(cal, 'v', request({ openedAt: late, uncovered: 'provisional' })));
+  expect(provisional.deadline.provisional).toBe(true);
+});
+
+test('the comprehensive review is due at the next monthly joint meeting (last working day of the month)', () => {
+  const r = ok(computeSchedule(cal, 'v', request({ rule: { nextMonthlyMeeting: true } })));
+  expect(r.deadline.dueDay).toBe('2025-09-30');
+});
+
+test('the green channel halves a major project’s internal deadlines (rounded up)', () => {
+  const task = { kind: 'APPROVAL_MATTER' as const, key: 'M-FEASIBILITY_APPROVAL', tier: undefined };
+  expect(deadlineRuleFor(policy, task, projectDetails())).toEqual({ workingDays: 20 });
+  const major = projectDetails({ flags: { ...projectDetails().flags, major: true } });
+  expect(deadlineRuleFor(policy, task, major)).toEqual({ workingDays: 10 });
+  expect(
+    deadlineRuleFor(policy, { kind: 'STEP', key: 'S-CONSTRUCTION_PERMIT', tier: undefined }, major),
+  ).toEqual({ workingDays: 4 });
+  expect(deadlineRuleFor(policy, { kind: 'REVIEW', key: 'R1-T3', tier: 3 }, major)).toEqual({
+    nextMonthlyMeeting: true,
+  });
+});
