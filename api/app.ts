@@ -3,11 +3,17 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import cors from 'cors';
 import helmet from 'helmet';
 import type { Models } from '../db/models';
+import type { CalendarModels } from '../db/calendar-models';
 import type { Organisation } from '../policy/schema';
 import type { ProjectClient } from '../client/project-client';
 import { authenticate, type AuthConfig } from './auth';
 import { ApiError, problemHandler } from './problem';
 import { projectRoutes } from './routes/projects';
+import { actionRoutes } from './routes/actions';
+import { adminRoutes } from './routes/admin';
+import { mountRoutes, type AnyRouteSpec } from './registry';
+import { buildOpenApi } from './openapi';
+import { docsRouter } from './docs';
 import { createLogger, type Logger } from './logger';
 
 export interface HealthProbes {
@@ -25,6 +31,9 @@ export interface ApiDeps {
   bodyLimit: string;
   temporalUiUrl: string;
   namespace: string;
+  /** How long an action may wait for the workflow's answer before the API answers 504. */
+  updateTimeoutMs?: number;
+  calendarModels: CalendarModels;
   logger?: Logger;
 }
 
@@ -74,12 +83,18 @@ export function createApp(deps: ApiDeps): Express {
       .json({ status: down.length ? 'unavailable' : 'ready', temporal, mongo, down });
   });
 
+  const specs: AnyRouteSpec[] = [...projectRoutes(deps), ...actionRoutes(deps), ...adminRoutes(deps)];
+  const openapi = buildOpenApi(specs, deps.projects.policy.version);
   const api = express.Router();
+  api.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  api.use('/docs', docsRouter());
   api.use(
     express.json({ limit: deps.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }),
   );
   api.use(authenticate({ ...deps.auth, knownOrgs: new Set(deps.orgIndex.keys()) }));
-  api.use(projectRoutes(deps));
+  mountRoutes(api, specs);
   api.use((req: Request) => {
     throw new ApiError(404, 'not-found', 'Not found', `no route ${req.method} ${req.path}`);
   });

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { ConnectionStates } from 'mongoose';
 import { connectMongo, createModels } from '../db/models';
+import { createCalendarModels } from '../db/calendar-models';
 import { ProjectClient } from '../client/project-client';
 import { loadPolicy } from '../policy/load';
 import { createApp } from './app';
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
   const app = createApp({
     projects: new ProjectClient({ client, taskQueue: config.temporal.taskQueue, policy }),
     models: createModels(mongo),
+    calendarModels: createCalendarModels(mongo),
+    updateTimeoutMs: config.api.updateTimeoutMs,
     health: {
       temporal: async () => {
         await client.withDeadline(Date.now() + 2000, () => connection.healthService.check({}));

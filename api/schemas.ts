@@ -89,3 +89,129 @@ export const CREATE_PROJECT_EXAMPLE: z.input<typeof CreateProjectBody> = {
   plannedStart: '2026-03-01',
   plannedCompletion: '2027-10-31',
 };
+
+// ------------------------------------------------------------------------------------------ actions
+
+const docNumber = z.string().trim().min(1).max(100);
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+export const TaskIdParams = z.strictObject({
+  taskId: z.string().regex(/^[A-Za-z0-9_-]{1,64}~[A-Za-z0-9_-]{1,80}$/, 'invalid task id'),
+});
+
+export const EmptyBody = z.strictObject({});
+
+export const DecisionBody = z.strictObject({
+  decision: z.enum(['PASS', 'REJECT', 'RETURN']),
+  opinion: z.string().trim().max(2000).default(''),
+});
+
+export const CompleteTaskBody = z.strictObject({
+  documentNumber: docNumber,
+  date,
+  approvedEstimateYuan: yuan.min(1).optional(),
+  note: text(2000).optional(),
+});
+
+export const PlanInclusionBody = z.strictObject({ planName: text(200), documentNumber: docNumber, date });
+export const ProjectCodeBody = z.strictObject({
+  code: z.string().regex(/^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$/, 'YYMM-RRRRRR-DD-TT-NNNNNN'),
+});
+export const FundingBody = z.strictObject({ amountYuan: yuan.min(1), documentNumber: docNumber, date });
+export const StartBody = z.strictObject({
+  date,
+  emergencyOverride: z.strictObject({ reason: text(2000), approver: text(200) }).optional(),
+});
+export const ProgressBody = z.strictObject({
+  period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'YYYY-MM'),
+  ytdInvestmentYuan: yuan,
+  cumulativeInvestmentYuan: yuan,
+  fundsReceivedYuan: yuan,
+  physicalProgress: text(2000),
+  nextMonthPlan: text(2000).optional(),
+  problems: text(2000).optional(),
+});
+export const PaymentBody = z.strictObject({ amountYuan: yuan.min(1), date, basis: text(500) });
+export const CompletionBody = z.strictObject({ documentNumber: docNumber, date });
+export const ReasonBody = z.strictObject({ reason: text(2000) });
+export const RemoveBody = z.strictObject({
+  reason: z.enum(['POLICY_CHANGE', 'FORCE_MAJEURE', 'OTHER']),
+  explanation: text(2000),
+  approver: text(200),
+});
+export const ExtensionBody = z.strictObject({ units: z.number().int().min(1).max(366), reason: text(2000) });
+export const PauseBody = z.strictObject({
+  reason: z.enum(['SUPPLEMENT', 'EXPERT_REVIEW', 'HEARING']),
+  note: text(2000).optional(),
+});
+export const ResumeClockBody = z.strictObject({ note: text(2000).optional() });
+
+// ------------------------------------------------------------------------------------------ queries
+
+const LIBRARIES = ['谋划', '储备', '前期', '实施', '已竣工', '已出库'] as const;
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const ListProjectsQuery = z.strictObject({
+  stage: z
+    .string()
+    .regex(/^[A-Z_]+(,[A-Z_]+)*$/)
+    .optional(),
+  library: z.enum(LIBRARIES).optional(),
+  county: orgId.optional(),
+  org: orgId.optional(),
+  portfolio: orgId.optional(),
+  overdue: bool.optional(),
+  stale: bool.optional(),
+  flag: z
+    .enum(['provincialKey', 'cityKey', 'major', 'emergency', 'governmentInvested', 'privatePromotion'])
+    .optional(),
+  q: z.string().trim().min(1).max(100).optional(),
+  sort: z.enum(['updatedAt', '-updatedAt', 'createdAt', '-createdAt', 'name', '-name']).default('-updatedAt'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(500).optional(),
+});
+
+export const HistoryQuery = z.strictObject({ format: z.enum(['timeline', 'temporal']).default('timeline') });
+
+export const CalendarYearParams = z.strictObject({ year: z.coerce.number().int().min(2000).max(2100) });
+export const CalendarYearBody = z.strictObject({
+  noticeNumber: text(100),
+  holidays: z.array(date).max(60),
+  makeupWorkdays: z.array(date).max(20),
+});
+export const CalendarOverrideBody = z.strictObject({
+  date,
+  kind: z.enum(['holiday', 'workday']),
+  reason: text(500),
+});
+
+export const EXAMPLES = {
+  decision: { decision: 'PASS', opinion: '符合规划和资金约束，同意进入专业评审' },
+  completeTask: { documentNumber: '临发改审批〔2025〕88号', date: '2025-06-18' },
+  planInclusion: {
+    planName: '临汾市2025年重点项目年度计划',
+    documentNumber: '临发改〔2025〕12号',
+    date: '2025-03-20',
+  },
+  projectCode: { code: '2501-141002-04-01-123456' },
+  funding: { amountYuan: 120_000_000, documentNumber: '临财建〔2025〕7号', date: '2025-07-01' },
+  start: { date: '2025-08-01' },
+  progress: {
+    period: '2025-08',
+    ytdInvestmentYuan: 30_000_000,
+    cumulativeInvestmentYuan: 30_000_000,
+    fundsReceivedYuan: 50_000_000,
+    physicalProgress: '管网开挖完成20%',
+  },
+  payment: { amountYuan: 25_000_000, date: '2025-08-31', basis: '按工程进度拨付' },
+  completion: { documentNumber: '临住建验〔2026〕3号', date: '2026-10-20' },
+  suspend: { reason: '汛期停工' },
+  resume: { reason: '汛期结束，恢复施工' },
+  remove: { reason: 'FORCE_MAJEURE', explanation: '地质灾害导致项目无法实施', approver: '市长' },
+  withdraw: { reason: '建设单位调整投资计划' },
+  extension: { units: 5, reason: '需补充专家论证' },
+  pause: { reason: 'SUPPLEMENT', note: '等待申请人补正材料' },
+  resumeClock: { note: '材料已补正' },
+  calendarYear: { noticeNumber: '国办发明电〔2026〕X号', holidays: ['2027-01-01'], makeupWorkdays: [] },
+  calendarOverride: { date: '2027-05-06', kind: 'workday', reason: '市政府通知调整' },
+} as const;

@@ -26,6 +26,10 @@ export class ProjectClient {
     return this.opts.policy;
   }
 
+  get client(): Client {
+    return this.opts.client;
+  }
+
   handle(projectId: string): WorkflowHandle<typeof projectLifecycle> {
     return this.opts.client.workflow.getHandle<typeof projectLifecycle>(projectWorkflowId(projectId));
   }
@@ -63,13 +67,17 @@ export class ProjectClient {
     requestId: string,
     actor: Actor,
     action: Extract<ProjectAction, { type: K }>,
+    opts: { timeoutMs?: number } = {},
   ): Promise<ActionResult> {
     const req: ActionRequest = { requestId, actor, action };
     const def = actionUpdates[action.type];
-    return this.handle(projectId).executeUpdate(def as (typeof actionUpdates)['submit'], {
-      args: [req as ActionRequest<{ type: 'submit' }>],
-      updateId: requestId,
-    });
+    const send = () =>
+      this.handle(projectId).executeUpdate(def as (typeof actionUpdates)['submit'], {
+        args: [req as ActionRequest<{ type: 'submit' }>],
+        updateId: requestId,
+      });
+    // Bounded: a caller is answered (504, safe to retry with the same id) even when no worker runs.
+    return opts.timeoutMs ? this.opts.client.withDeadline(Date.now() + opts.timeoutMs, send) : send();
   }
 
   /** Live, strongly consistent state of a running project. */

@@ -29,6 +29,7 @@ export const EnvSchema = z.object({
   OIDC_ISSUER: z.string().min(1).optional(),
   OIDC_AUDIENCE: z.string().min(1).optional(),
   CORS_ORIGINS: z.string().default(''),
+  API_UPDATE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
   API_BODY_LIMIT: z
     .string()
     .regex(/^\d+(kb|mb)$/)
@@ -55,7 +56,7 @@ export interface AppConfig {
     retentionDays: number;
   };
   mongo: { uri: string };
-  api: { host: string; port: number; corsOrigins: string[]; bodyLimit: string };
+  api: { host: string; port: number; corsOrigins: string[]; bodyLimit: string; updateTimeoutMs: number };
   auth: {
     jwtSecret: string | undefined;
     jwksUrl: string | undefined;
@@ -101,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         .map((o) => o.trim())
         .filter(Boolean),
       bodyLimit: e.API_BODY_LIMIT,
+      updateTimeoutMs: e.API_UPDATE_TIMEOUT_MS,
     },
     auth: {
       jwtSecret: e.JWT_SECRET,

@@ -1,73 +1,180 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Router, type Request } from 'express';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { z } from 'zod';
 import type { ProjectDetails } from '../../domain/project';
-import { actorOf, requireRole } from '../auth';
-import { ApiError } from '../problem';
-import { CreateProjectBody, ProjectIdParams } from '../schemas';
-import { body, params } from '../validate';
+import { auditTrailOf, inboxOf } from '../../db/queries';
+import { projectWorkflowId } from '../../domain/project';
 import type { ApiDeps } from '../app';
+import { ApiError } from '../problem';
 import { canRead, loadProjectView } from '../project-view';
+import { route, type AnyRouteSpec } from '../registry';
+import { rawHistory, timeline } from '../history';
+import { listProjects } from '../project-list';
+import * as S from '../schemas';
+import { ROLES } from '../auth';
+
+const READERS = ROLES;
 
 /** With an Idempotency-Key the project id derives from it, so a retried create finds the same project. */
-function newProjectId(req: Request, org: string): string {
-  const key = req.get('Idempotency-Key');
+function newProjectId(key: string | undefined, org: string): string {
   if (key) return 'P' + createHash('sha256').update(`${org}\n${key}`).digest('hex').slice(0, 20);
   return 'P' + randomUUID().replace(/-/g, '').slice(0, 20);
 }
 
-export function projectRoutes(deps: ApiDeps): Router {
-  const r = Router();
-
-  r.post('/projects', async (req, res) => {
-    const actor = requireRole(req, 'applicant');
-    const input = body(req, CreateProjectBody);
-    const orgs = deps.orgIndex;
-    const expectKind = (id: string, field: string, kinds: string[]) => {
-      const o = orgs.get(id);
-      if (!o || !kinds.includes(o.kind)) {
-        throw new ApiError(400, 'validation', 'Validation failed', `unknown ${field}`, {
-          errors: [
-            { in: 'body', path: field, message: `must be an organisation of kind ${kinds.join('/')}` },
-          ],
-        });
-      }
-    };
-    expectKind(input.county, 'county', ['COUNTY']);
-    expectKind(input.portfolio, 'portfolio', ['SPECIAL_GROUP']);
-    expectKind(input.responsibleDept, 'responsibleDept', ['DEPARTMENT']);
-    if (!(input.industry in deps.projects.policy.review.tier1.byIndustry)) {
-      throw new ApiError(400, 'validation', 'Validation failed', 'unknown industry', {
-        errors: [
-          {
-            in: 'body',
-            path: 'industry',
-            message: `one of ${Object.keys(deps.projects.policy.review.tier1.byIndustry).join(', ')}`,
-          },
-        ],
-      });
-    }
-    const details: ProjectDetails = { ...input, ownerOrg: actor.org };
-    const projectId = newProjectId(req, actor.org);
-    try {
-      await deps.projects.start(projectId, details, actor);
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError && req.get('Idempotency-Key'))) throw err;
-    }
-    const view = await loadProjectView(deps, projectId);
-    res
-      .status(201)
-      .location(`/api/v1/projects/${projectId}`)
-      .json(view ?? { projectId, stage: 'DRAFT', details });
+function badField(path: string, message: string): ApiError {
+  return new ApiError(400, 'validation', 'Validation failed', `the request body is invalid`, {
+    errors: [{ in: 'body', path, message }],
   });
+}
 
-  r.get('/projects/:id', async (req, res) => {
-    const actor = actorOf(req);
-    const { id } = params(req, ProjectIdParams);
-    const view = await loadProjectView(deps, id);
-    if (!view || !canRead(actor, view)) throw new ApiError(404, 'not-found', 'Not found', `no project ${id}`);
-    res.json(view);
-  });
+async function readable(deps: ApiDeps, actor: Parameters<typeof canRead>[0], id: string) {
+  const view = await loadProjectView(deps, id);
+  // Not readable and not existing answer alike, so ids of other organisations' projects do not leak.
+  if (!view || !canRead(actor, view)) throw new ApiError(404, 'not-found', 'Not found', `no project ${id}`);
+  return view;
+}
 
-  return r;
+export function projectRoutes(deps: ApiDeps): AnyRouteSpec[] {
+  return [
+    route({
+      method: 'post',
+      path: '/projects',
+      summary: '创建项目：create a project (DRAFT) and start its workflow',
+      tag: 'Projects',
+      roles: ['applicant'],
+      body: S.CreateProjectBody,
+      bodyExample: S.CREATE_PROJECT_EXAMPLE,
+      success: { status: 201, description: 'Created; Location names the project' },
+      problems: [409],
+      idempotent: true,
+      handler: async ({ req, res, actor, body: input }) => {
+        const expectKind = (id: string, field: string, kinds: string[]) => {
+          const o = deps.orgIndex.get(id);
+          if (!o || !kinds.includes(o.kind))
+            throw badField(field, `must be an organisation of kind ${kinds.join('/')}`);
+        };
+        expectKind(input.county, 'county', ['COUNTY']);
+        expectKind(input.portfolio, 'portfolio', ['SPECIAL_GROUP']);
+        expectKind(input.responsibleDept, 'responsibleDept', ['DEPARTMENT']);
+        const industries = Object.keys(deps.projects.policy.review.tier1.byIndustry);
+        if (!industries.includes(input.industry))
+          throw badField('industry', `one of ${industries.join(', ')}`);
+        const details: ProjectDetails = { ...input, ownerOrg: actor.org };
+        const key = req.get('Idempotency-Key');
+        const projectId = newProjectId(key, actor.org);
+        try {
+          await deps.projects.start(projectId, details, actor);
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError && key)) throw err;
+        }
+        res.location(`/api/v1/projects/${projectId}`);
+        return (await loadProjectView(deps, projectId)) ?? { projectId, stage: 'DRAFT', details };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/projects',
+      summary: '项目列表：list projects with filters, sorting and cursor pagination',
+      tag: 'Projects',
+      roles: READERS,
+      query: S.ListProjectsQuery,
+      success: { status: 200, description: 'A page of projects and the cursor of the next page' },
+      handler: ({ actor, query }) => listProjects(deps, actor, query),
+    }),
+    route({
+      method: 'get',
+      path: '/projects/:id',
+      summary: '项目详情：one project, its stage, facts and open tasks',
+      tag: 'Projects',
+      roles: READERS,
+      params: S.ProjectIdParams,
+      success: { status: 200, description: 'The project' },
+      problems: [404],
+      handler: ({ actor, params }) => readable(deps, actor, params.id),
+    }),
+    route({
+      method: 'get',
+      path: '/projects/:id/events',
+      summary: '审计记录：the project’s audit trail (who, what, when, stage before and after, request id)',
+      tag: 'Projects',
+      roles: READERS,
+      params: S.ProjectIdParams,
+      success: { status: 200, description: 'Audit events in order' },
+      problems: [404],
+      handler: async ({ actor, params }) => {
+        await readable(deps, actor, params.id);
+        return { projectId: params.id, events: await auditTrailOf(deps.models, params.id) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/projects/:id/history',
+      summary:
+        '全过程记录：the project’s whole life across runs — Temporal history merged with the audit trail',
+      tag: 'Supervision',
+      roles: ['supervisor', 'admin', 'leader'],
+      params: S.ProjectIdParams,
+      query: S.HistoryQuery,
+      success: {
+        status: 200,
+        description: 'A readable timeline (or raw Temporal history with format=temporal)',
+      },
+      problems: [404],
+      handler: async ({ actor, params, query }) => {
+        await readable(deps, actor, params.id);
+        const wf = projectWorkflowId(params.id);
+        const link = (runId: string) =>
+          `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(wf)}/${runId}/history`;
+        if (query.format === 'temporal') {
+          const runs = await rawHistory(deps, params.id);
+          return {
+            projectId: params.id,
+            workflowId: wf,
+            runs: runs.map((r) => ({ ...r, temporalUi: link(r.runId) })),
+          };
+        }
+        const { entries, runs } = await timeline(deps, params.id);
+        return {
+          projectId: params.id,
+          workflowId: wf,
+          temporalUi: runs.map((r) => ({ runId: r, url: link(r) })),
+          entries,
+        };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/tasks',
+      summary: '待办：the caller’s organisation’s open tasks, earliest deadline first',
+      tag: 'Tasks',
+      roles: ['reviewer', 'leader', 'applicant'],
+      success: { status: 200, description: 'Open tasks with project, kind, deadline and escalation level' },
+      handler: async ({ actor }) => ({ org: actor.org, tasks: await inboxOf(deps.models, actor.org) }),
+    }),
+    route({
+      method: 'get',
+      path: '/policy',
+      summary: '策略：the policy in force for new projects',
+      tag: 'Reference',
+      roles: READERS,
+      success: { status: 200, description: 'The policy document' },
+      handler: () => Promise.resolve(deps.projects.policy),
+    }),
+    route({
+      method: 'get',
+      path: '/orgs',
+      summary: '组织：id and name of every organisation',
+      tag: 'Reference',
+      roles: READERS,
+      success: {
+        status: 200,
+        description: 'Organisations',
+        schema: z.object({ orgs: z.array(z.object({ id: z.string(), name: z.string(), kind: z.string() })) }),
+      },
+      handler: () =>
+        Promise.resolve({
+          orgs: deps.projects.policy.organisations.map((o) => ({ id: o.id, name: o.name, kind: o.kind })),
+        }),
+    }),
+  ];
 }

@@ -2,32 +2,17 @@ import request from 'supertest';
 import mongoose from 'mongoose';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
-import { createLogger } from '../../api/logger';
+import { testApp, TEST_JWT_SECRET as SECRET } from '../support/api';
 import { signLocalToken } from '../../scripts/token';
 import { projectWorkflowId } from '../../domain/project';
 import { CREATE_PROJECT_EXAMPLE } from '../../api/schemas';
 import { eventually, startTestSystem, type TestSystem } from '../support/harness';
 import { freePort } from '../../infra/processes';
 
-const SECRET = 'test-secret-of-at-least-thirty-two-chars';
 let sys: TestSystem;
 
 function app(health?: Parameters<typeof createApp>[0]['health']) {
-  return createApp({
-    projects: sys.projects,
-    models: sys.models,
-    health: health ?? {
-      temporal: async () => (await sys.connection.healthService.check({}), true),
-      mongo: async () => (await sys.mongo.db!.admin().ping(), true),
-    },
-    auth: { jwtSecret: SECRET },
-    orgIndex: new Map(sys.policy.organisations.map((o) => [o.id, o])),
-    corsOrigins: [],
-    bodyLimit: '100kb',
-    temporalUiUrl: 'http://127.0.0.1:8233',
-    namespace: 'default',
-    logger: createLogger('error'),
-  });
+  return testApp(sys, health ? { health } : {});
 }
 
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import type { Connection as MongoConnection } from 'mongoose';
 import { connectMongo, createModels, type Models } from '../../db/models';
 import { createNotificationModels } from '../../db/notification-models';
-import { createCalendarModels } from '../../db/calendar-models';
+import { createCalendarModels, type CalendarModels } from '../../db/calendar-models';
 import type { NotificationActivityDeps } from '../../activities/notifications';
 import { ProjectClient } from '../../client/project-client';
 import { loadPolicy } from '../../policy/load';
@@ -38,6 +38,7 @@ export interface TestSystem {
   connection: Connection;
   projects: ProjectClient;
   models: Models;
+  calendarModels: CalendarModels;
   mongo: MongoConnection;
   mongoUri: string;
   /** Starts (or restarts) the worker; tests that kill the worker call stopWorker/startWorker. */
@@ -75,6 +76,7 @@ export async function startTestSystem(
     connection,
     projects,
     models,
+    calendarModels,
     mongo,
     mongoUri,
     async startWorker() {
