@@ -26,6 +26,7 @@ import {
   type SmtpSettings,
 } from '../notifications/senders';
 import { renderTemplate } from '../notifications/templates';
+import { KeyedLock } from '../db/keyed-lock';
 import type { notificationDelivery } from '../workflows/notification-delivery';
 
 export interface NotificationActivityDeps {
@@ -168,7 +169,14 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
     return stored?.status ?? doc.status;
   }
 
+  // A channel's health document is shared by all its notifications: one writer at a time (see KeyedLock).
+  const healthLock = new KeyedLock();
+
   async function recordSuccess(doc: NotificationDoc, channel: NotificationChannelRef): Promise<void> {
+    return healthLock.run(channel.key, () => recordSuccessLocked(doc, channel));
+  }
+
+  async function recordSuccessLocked(doc: NotificationDoc, channel: NotificationChannelRef): Promise<void> {
     const now = new Date();
     await models.Notification.updateOne(
       { _id: doc._id },
@@ -194,6 +202,15 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
   }
 
   async function recordFailure(
+    doc: NotificationDoc,
+    channel: NotificationChannelRef,
+    reason: string,
+    permanent: boolean,
+  ): Promise<void> {
+    return healthLock.run(channel.key, () => recordFailureLocked(doc, channel, reason, permanent));
+  }
+
+  async function recordFailureLocked(
     doc: NotificationDoc,
     channel: NotificationChannelRef,
     reason: string,

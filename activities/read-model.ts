@@ -1,3 +1,4 @@
+import { KeyedLock } from '../db/keyed-lock';
 import type { Models } from '../db/models';
 import { libraryOf } from '../domain/project';
 import type { ReadModelSync, Task } from '../domain/state';
@@ -31,6 +32,7 @@ function inboxEntry(t: Task, projectId: string, projectName: string) {
  * replayed activity never duplicates or regresses anything.
  */
 export function createReadModelActivities({ models }: ReadModelDeps) {
+  const inboxLock = new KeyedLock();
   return {
     async syncReadModel(sync: ReadModelSync): Promise<void> {
       const { projectId, snapshot } = sync;
@@ -74,7 +76,12 @@ export function createReadModelActivities({ models }: ReadModelDeps) {
           t.status === 'OPEN'
             ? { $set: { [`open.${t.id}`]: inboxEntry(t, projectId, snapshot.details.name) } }
             : { $unset: { [`open.${t.id}`]: '' } };
-        await models.Inbox.updateOne({ _id: t.assigneeOrg }, inboxUpdate, { upsert: true });
+        // An organisation's inbox is shared by all its projects: one writer at a time (see KeyedLock).
+        await inboxLock.run(t.assigneeOrg, () =>
+          upsertWithRetry(() =>
+            models.Inbox.updateOne({ _id: t.assigneeOrg }, inboxUpdate, { upsert: true }),
+          ),
+        );
       }
       const record = {
         seq: sync.seq,
@@ -101,6 +108,16 @@ export function createReadModelActivities({ models }: ReadModelDeps) {
       await models.Project.updateOne({ _id: projectId, seq: { $lt: sync.seq } }, { $set: record });
     },
   };
+}
+
+/** Two first upserts of one document race to insert it; the loser retries as an update. */
+async function upsertWithRetry<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    return fn();
+  }
 }
 
 function isDuplicateKey(err: unknown): boolean {

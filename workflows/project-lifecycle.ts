@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -15,7 +16,13 @@ import type { createDeadlineActivities } from '../activities/deadlines';
 import type { NotificationActivities } from '../activities/notifications';
 import { ACTION_TYPES, type ActionRequest } from '../domain/actions';
 import { DomainError } from '../domain/errors';
-import { applyAction, createInitialState, isTerminal, validateAction } from '../domain/lifecycle';
+import {
+  applyAction,
+  createInitialState,
+  isTerminal,
+  recordEvent,
+  validateAction,
+} from '../domain/lifecycle';
 import { ProjectNextDeadlineAttr, ProjectOverdueAttr, ProjectStageAttr } from '../domain/search-attributes';
 import {
   snapshotOf,
@@ -121,12 +128,23 @@ async function enqueueQueued(s: ProjectState): Promise<void> {
   const queue = s.outbox.notifications ?? [];
   while (queue.length > 0) {
     const n = queue[0]!;
-    await enqueueNotifications({
-      notificationKey: n.key,
-      recipients: n.recipients,
-      template: n.template,
-      payload: n.payload,
-    });
+    try {
+      await enqueueNotifications({
+        notificationKey: n.key,
+        recipients: n.recipients,
+        template: n.template,
+        payload: n.payload,
+      });
+    } catch (err) {
+      // Only a refusal that retrying cannot cure ends here; a notification must never fail the project.
+      if (!(err instanceof ActivityFailure)) throw err;
+      recordEvent(s, {
+        type: 'NOTIFICATION_REFUSED',
+        stageBefore: s.stage,
+        at: Date.now(),
+        data: { key: n.key, reason: err.cause?.message ?? err.message },
+      });
+    }
     queue.shift();
   }
 }
