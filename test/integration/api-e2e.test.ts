@@ -341,3 +341,89 @@ test('OpenAPI is generated from the schemas, every request body carries a valid 
   expect(docs.status).toBe(200);
   expect(docs.text).toMatch(/swagger-ui/);
 });
+
+test('GET /projects filters by library, county and text, pages with a cursor, and shows applicants only their own', async () => {
+  const names = ['汾河生态修复工程', '汾河防洪堤加固', '尧都区污水处理厂'];
+  const ids: string[] = [];
+  for (const name of names)
+    ids.push(
+      (await post('houma/applicant', '/projects', { ...CREATE_PROJECT_EXAMPLE, name, county: 'houma' })).body
+        .projectId as string,
+    );
+  await post('houma/applicant', `/projects/${ids[0]}/submit`);
+  const all = await eventually(
+    () => get('project-center/supervisor', '/projects?county=houma&limit=2&sort=name'),
+    (r) => r.status === 200 && r.body.projects.length === 2 && typeof r.body.nextCursor === 'string',
+  );
+  const next = await get(
+    'project-center/supervisor',
+    `/projects?county=houma&limit=2&sort=name&cursor=${all.body.nextCursor as string}`,
+  );
+  const paged = [
+    ...(all.body.projects as { name: string }[]),
+    ...(next.body.projects as { name: string }[]),
+  ].map((p) => p.name);
+  expect(paged).toEqual([...names].sort());
+  expect(next.body.nextCursor).toBeNull();
+  const text = await get(
+    'project-center/supervisor',
+    `/projects?q=${encodeURIComponent('汾河')}&county=houma`,
+  );
+  expect((text.body.projects as { name: string }[]).map((p) => p.name).sort()).toEqual(
+    names.slice(0, 2).sort(),
+  );
+  const library = await eventually(
+    () => get('project-center/supervisor', '/projects?county=houma&stage=DEPT_SCREENING'),
+    (r) => r.body.projects.length === 1,
+  );
+  expect(library.body.projects[0].projectId).toBe(ids[0]);
+  const foreign = await get('yaodu/applicant', '/projects?county=houma');
+  expect(foreign.body.projects).toEqual([]);
+  problem400(await get('project-center/supervisor', '/projects?limit=0&cursor=%%%'));
+});
+
+test('an administrator loads next year’s official holiday arrangement; it is versioned and validated', async () => {
+  const before = await get('project-center/admin', '/calendars');
+  expect(before.body.coveredYears).not.toContain(2030);
+  const body = {
+    noticeNumber: '国办发明电〔2029〕7号',
+    holidays: ['2030-01-01', '2030-10-01', '2030-10-02'],
+    makeupWorkdays: ['2030-09-29'],
+  };
+  const put = await request(app)
+    .put('/api/v1/calendars/2030')
+    .set('Authorization', await as('project-center/admin'))
+    .send(body);
+  expect(put.status).toBe(200);
+  expect(put.body).toMatchObject({
+    year: 2030,
+    version: 1,
+    source: 'official',
+    loadedBy: 'project-center-admin',
+  });
+  const again = await request(app)
+    .put('/api/v1/calendars/2030')
+    .set('Authorization', await as('project-center/admin'))
+    .send(body);
+  expect(again.body.version).toBe(2);
+  const after = await get('project-center/admin', '/calendars');
+  expect(after.body.coveredYears).toContain(2030);
+  const bad = await request(app)
+    .put('/api/v1/calendars/2031')
+    .set('Authorization', await as('project-center/admin'))
+    .send({ noticeNumber: 'x', holidays: ['2030-05-01'], makeupWorkdays: [] });
+  expect(bad.status).toBe(422);
+  expect(
+    (
+      await request(app)
+        .put('/api/v1/calendars/2031')
+        .set('Authorization', await as('project-center/supervisor'))
+        .send(body)
+    ).status,
+  ).toBe(403);
+});
+
+function problem400(res: request.Response) {
+  expect(res.status).toBe(400);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+}

@@ -1,5 +1,6 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { auditTrailOf, inboxOf } from '../../db/queries';
+import { createNotificationModels } from '../../db/notification-models';
 import { projectWorkflowId } from '../../domain/project';
 import { actor } from '../support/fixtures';
 import { eventually, startTestSystem, type TestSystem } from '../support/harness';
@@ -551,4 +552,32 @@ test('killing the worker mid-lifecycle and starting a new one loses nothing and 
   expect(trail.filter((e) => e.type === 'REVIEW_DECIDED')).toHaveLength(4);
   expect(await sys.models.Event.countDocuments({ projectId: id })).toBe(live.seq);
   expect(projectWorkflowId(id)).toBe(`project-${id}`);
+});
+
+test('a deadline in a year the holiday data does not cover is marked provisional and the administrators are alerted', async () => {
+  // The start gate allows 60 working days: from late 2026 that reaches into 2027, which chinese-days does not cover.
+  const id = await d.create();
+  await d.toPreConstruction(id);
+  const gate = await eventually(
+    () => d.openTask(id, (t) => t.key === 'G-START'),
+    (t) => t.deadline !== undefined,
+  );
+  const year = Number(gate.deadline!.dueDay.slice(0, 4));
+  if (year <= 2026)
+    throw new Error(
+      `expected an uncovered year, got ${gate.deadline!.dueDay}: update the calendar package test`,
+    );
+  expect(gate.deadline!.provisional).toBe(true);
+  const alerts = await eventually(
+    () => createNotificationModels(sys.mongo).Notification.find({ 'recipient.org': 'project-center' }).lean(),
+    (n) => n.some((x) => String(x._id).includes(gate.id)),
+  );
+  expect(alerts[0]?.status).toBe('NO_CHANNEL');
+  const trail = await eventually(
+    () => auditTrailOf(sys.models, id),
+    (t) => t.some((e) => e.type === 'DEADLINE_SET' && e.data?.taskId === gate.id),
+  );
+  expect(trail.find((e) => e.type === 'DEADLINE_SET' && e.data?.taskId === gate.id)?.data?.provisional).toBe(
+    true,
+  );
 });

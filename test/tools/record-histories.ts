@@ -8,7 +8,8 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import globalSetup from '../support/global-setup';
 import globalTeardown from '../support/global-teardown';
-import { startTestSystem } from '../support/harness';
+import { eventually, startTestSystem } from '../support/harness';
+import { secondsPolicy } from '../support/policies';
 import { LifecycleDriver } from '../support/lifecycle-driver';
 import { actor } from '../support/fixtures';
 import { projectWorkflowId } from '../../domain/project';
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
   const d = new LifecycleDriver(sys);
   const owner = actor('yaodu', 'applicant');
   const scenarios: Record<string, string> = {};
+  const clientOf: Record<string, typeof sys> = {};
+  const systems = [sys];
   try {
     const full = await d.create({}, { continueAsNewAtHistoryLength: 60 });
     await d.toPreConstruction(full);
@@ -75,12 +78,52 @@ async function main(): Promise<void> {
     scenarios['returned-resubmitted-withdrawn'] = returned;
 
     const temporalCli = readToolPaths(path.join(repoRoot(), 'data', 'tools.json')).temporal;
+    // Deadlines, reminders, escalation, an extension and a paused clock, on a policy in seconds.
+    const timedSys = await startTestSystem({ policy: secondsPolicy(3) });
+    systems.push(timedSys);
+    const td = new LifecycleDriver(timedSys);
+    const timed = await td.create();
+    await td.act(timed, owner, { type: 'submit' });
+    const [late, paused, ...rest] = await eventually(
+      () => td.openTasks(timed, (x) => x.tier === 1),
+      (ts) => ts.every((x) => x.deadline !== undefined),
+    );
+    await td.act(timed, actor(paused!.assigneeOrg), {
+      type: 'pauseClock',
+      taskId: paused!.id,
+      reason: 'SUPPLEMENT',
+    });
+    await eventually(
+      () => td.live(timed),
+      (l) => (l.tasks.find((x) => x.id === late!.id)?.escalationLevel ?? 0) >= 2,
+      30_000,
+    );
+    await td.act(timed, actor('sg-urban', 'leader'), {
+      type: 'extendDeadline',
+      taskId: late!.id,
+      units: 5,
+      reason: '顺延',
+    });
+    await td.act(timed, actor(paused!.assigneeOrg), { type: 'resumeClock', taskId: paused!.id });
+    for (const x of [late!, paused!, ...rest]) {
+      await td.act(timed, actor(x.assigneeOrg), {
+        type: 'decideReview',
+        taskId: x.id,
+        decision: 'PASS',
+        opinion: '同意',
+      });
+    }
+    await td.act(timed, owner, { type: 'withdraw', reason: '项目调整' });
+    scenarios['reminders-escalation-extension-pause'] = timed;
+    clientOf[timed] = timedSys;
+
     const dir = path.join(repoRoot(), 'test', 'fixtures', 'histories', release);
     mkdirSync(dir, { recursive: true });
     for (const [name, projectId] of Object.entries(scenarios)) {
-      await sys.projects.handle(projectId).result();
+      const owning = clientOf[projectId] ?? sys;
+      await owning.projects.handle(projectId).result();
       let run = 0;
-      for await (const exec of sys.client.workflow.list({
+      for await (const exec of owning.client.workflow.list({
         query: `WorkflowId = '${projectWorkflowId(projectId)}'`,
       })) {
         // The CLI writes the canonical proto-JSON that Worker.runReplayHistory reads.
@@ -101,7 +144,7 @@ async function main(): Promise<void> {
       console.log(`${name}: ${run} run(s)`);
     }
   } finally {
-    await sys.close();
+    for (const x of systems) await x.close();
     await globalTeardown();
   }
 }
