@@ -1,4 +1,4 @@
-import type { Models } from './models';
+import type { EventLogDoc, Models } from './models';
 
 export interface InboxItem {
   taskId: string;
@@ -23,21 +23,11 @@ export async function inboxOf(models: Models, org: string): Promise<InboxItem[]>
   );
 }
 
-export interface AuditEvent {
-  transitionId: string;
-  projectId: string;
-  seq: number;
-  type: string;
-  at: Date;
-  actor?: Record<string, unknown>;
-  stageBefore: string;
-  stageAfter: string;
-  requestId?: string;
-  data?: Record<string, unknown>;
-}
+/** One entry of a project's audit trail, as stored in its event log. */
+export type AuditEvent = EventLogDoc['events'][string];
 
 /** One project's audit trail in order: one `_id` lookup. */
 export async function auditTrailOf(models: Models, projectId: string): Promise<AuditEvent[]> {
   const doc = await models.EventLog.findById(projectId).lean();
-  return (Object.values(doc?.events ?? {}) as unknown as AuditEvent[]).sort((a, b) => a.seq - b.seq);
+  return Object.values(doc?.events ?? {}).sort((a, b) => a.seq - b.seq);
 }
