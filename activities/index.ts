@@ -3,12 +3,18 @@ import type { Models } from '../db/models';
 import { createDeadlineActivities } from './deadlines';
 import { createNotificationActivities, type NotificationActivityDeps } from './notifications';
 import { createReadModelActivities } from './read-model';
+import { createSupervisionActivities } from './supervision';
+import type { SupervisionModels } from '../db/supervision-models';
+import type { Policy } from '../policy/schema';
 
 export interface ActivityDeps {
   models: Models;
   calendarModels: CalendarModels;
   /** Notification delivery (outbox, webhooks, SMTP); every worker that runs project workflows needs it. */
   notifications: NotificationActivityDeps;
+  supervisionModels: SupervisionModels;
+  /** The policy in force: supervision reports name its organisations and record its version. */
+  policy: Policy;
 }
 
 /** All activities the worker registers, built from injected dependencies. */
@@ -17,6 +23,12 @@ export function createActivities(deps: ActivityDeps) {
     ...createReadModelActivities({ models: deps.models }),
     ...createDeadlineActivities({ calendarModels: deps.calendarModels }),
     ...createNotificationActivities(deps.notifications),
+    ...createSupervisionActivities({
+      models: deps.models,
+      calendarModels: deps.calendarModels,
+      supervisionModels: deps.supervisionModels,
+      policy: deps.policy,
+    }),
   };
 }
 

@@ -4,6 +4,8 @@ import cors from 'cors';
 import helmet from 'helmet';
 import type { Models } from '../db/models';
 import type { CalendarModels } from '../db/calendar-models';
+import type { SupervisionModels } from '../db/supervision-models';
+import { supervisionRoutes } from './routes/supervision';
 import type { Organisation } from '../policy/schema';
 import type { ProjectClient } from '../client/project-client';
 import { authenticate, type AuthConfig } from './auth';
@@ -34,6 +36,9 @@ export interface ApiDeps {
   /** How long an action may wait for the workflow's answer before the API answers 504. */
   updateTimeoutMs?: number;
   calendarModels: CalendarModels;
+  supervisionModels: SupervisionModels;
+  /** The worker's task queue, for jobs the API starts (manual supervision runs). */
+  taskQueue: string;
   logger?: Logger;
 }
 
@@ -83,7 +88,12 @@ export function createApp(deps: ApiDeps): Express {
       .json({ status: down.length ? 'unavailable' : 'ready', temporal, mongo, down });
   });
 
-  const specs: AnyRouteSpec[] = [...projectRoutes(deps), ...actionRoutes(deps), ...adminRoutes(deps)];
+  const specs: AnyRouteSpec[] = [
+    ...projectRoutes(deps),
+    ...actionRoutes(deps),
+    ...adminRoutes(deps),
+    ...supervisionRoutes(deps),
+  ];
   const openapi = buildOpenApi(specs, deps.projects.policy.version);
   const api = express.Router();
   api.get('/openapi.json', (_req, res) => {

@@ -3,6 +3,7 @@ import { loadConfig } from '../config';
 import { ConnectionStates } from 'mongoose';
 import { connectMongo, createModels } from '../db/models';
 import { createCalendarModels } from '../db/calendar-models';
+import { createSupervisionModels } from '../db/supervision-models';
 import { ProjectClient } from '../client/project-client';
 import { loadPolicy } from '../policy/load';
 import { createApp } from './app';
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
     projects: new ProjectClient({ client, taskQueue: config.temporal.taskQueue, policy }),
     models: createModels(mongo),
     calendarModels: createCalendarModels(mongo),
+    supervisionModels: createSupervisionModels(mongo),
+    taskQueue: config.temporal.taskQueue,
     updateTimeoutMs: config.api.updateTimeoutMs,
     health: {
       temporal: async () => {

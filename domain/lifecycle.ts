@@ -539,6 +539,17 @@ const HANDLERS: Handlers = {
     cancelOpenTasks(ctx, 'removed from the library');
     setStage(s, 'REMOVED');
     event(ctx, 'REMOVED', { ...s.removal, replacementExpected: true });
+    // The portfolio is asked for a replacement project (动态保持 the planning library's size).
+    (s.outbox.notifications ??= []).push({
+      key: `${s.projectId}:replacement`,
+      template: 'GENERIC',
+      recipients: [{ org: s.details.portfolio }],
+      payload: {
+        projectId: s.projectId,
+        projectName: s.details.name,
+        message: `项目已调出库（${a.explanation}），请补充替代项目`,
+      },
+    });
     return 'removed from the library; a replacement project is expected from its portfolio';
   },
 

@@ -2,6 +2,9 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { createCalendarModels } from '../db/calendar-models';
 import { createNotificationModels } from '../db/notification-models';
+import { createSupervisionModels } from '../db/supervision-models';
+import { ensureSupervisionSchedules } from '../infra/schedules';
+import { loadPolicy } from '../policy/load';
 import { loadConfig } from '../config';
 import { connectMongo, createModels } from '../db/models';
 import { prepareNamespace } from '../infra/temporal-setup';
@@ -15,15 +18,19 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   // Notification enqueueing starts delivery workflows, which needs a client beside the worker's connection.
   const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  await ensureSupervisionSchedules(client, config.temporal.taskQueue);
   const worker = await createWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     models: createModels(mongo),
     calendarModels: createCalendarModels(mongo),
+    supervisionModels: createSupervisionModels(mongo),
+    policy: loadPolicy(config.policyPath),
     notifications: {
       models: createNotificationModels(mongo),
-      client: new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+      client,
       taskQueue: config.temporal.taskQueue,
       smtp: config.smtp,
     },

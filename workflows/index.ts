@@ -1,2 +1,3 @@
 export { projectLifecycle } from './project-lifecycle';
 export { notificationDelivery } from './notification-delivery';
+export { supervisionRun } from './supervision';

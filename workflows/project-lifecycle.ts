@@ -52,6 +52,8 @@ const { enqueueNotifications } = proxyActivities<NotificationActivities>({
 
 /** Deadlines, reminders and escalation; runs recorded before it replay without them. */
 export const TASK_DEADLINES_PATCH = 'task-deadlines-v1';
+/** A removed project's portfolio is asked for a replacement project. */
+export const REPLACEMENT_REQUEST_PATCH = 'replacement-request-v1';
 
 /** One project's whole life: DRAFT → … → COMPLETED (or REJECTED / REMOVED / WITHDRAWN). */
 export async function projectLifecycle(input: ProjectLifecycleInput): Promise<ProjectSnapshot> {
@@ -97,7 +99,7 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
     if (timed) indexTime(s, indexed);
     if (isTerminal(s.stage)) {
       await condition(allHandlersFinished);
-      if (hasUnsynced(s) || pendingNotifications(s) > 0) continue; // a late handler changed state: persist it first
+      if (hasUnsynced(s) || (timed && pendingNotifications(s) > 0)) continue; // a late handler changed state: persist it first
       return snapshotOf(s);
     }
     if (continueAsNewDue(input)) {
@@ -128,6 +130,11 @@ async function enqueueQueued(s: ProjectState): Promise<void> {
   const queue = s.outbox.notifications ?? [];
   while (queue.length > 0) {
     const n = queue[0]!;
+    // Runs that removed a project before this release asked for no replacement: replay them unchanged.
+    if (n.key.endsWith(':replacement') && !patched(REPLACEMENT_REQUEST_PATCH)) {
+      queue.shift();
+      continue;
+    }
     try {
       await enqueueNotifications({
         notificationKey: n.key,

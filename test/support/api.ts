@@ -12,6 +12,8 @@ export function testApp(sys: TestSystem, over: Partial<ApiDeps> = {}): Express {
     projects: sys.projects,
     models: sys.models,
     calendarModels: sys.calendarModels,
+    supervisionModels: sys.supervisionModels,
+    taskQueue: sys.taskQueue,
     health: {
       temporal: async () => (await sys.connection.healthService.check({}), true),
       mongo: async () => (await sys.mongo.db!.admin().ping(), true),

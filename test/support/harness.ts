@@ -5,6 +5,7 @@ import type { Connection as MongoConnection } from 'mongoose';
 import { connectMongo, createModels, type Models } from '../../db/models';
 import { createNotificationModels } from '../../db/notification-models';
 import { createCalendarModels, type CalendarModels } from '../../db/calendar-models';
+import { createSupervisionModels, type SupervisionModels } from '../../db/supervision-models';
 import type { NotificationActivityDeps } from '../../activities/notifications';
 import { ProjectClient } from '../../client/project-client';
 import { loadPolicy } from '../../policy/load';
@@ -39,6 +40,7 @@ export interface TestSystem {
   projects: ProjectClient;
   models: Models;
   calendarModels: CalendarModels;
+  supervisionModels: SupervisionModels;
   mongo: MongoConnection;
   mongoUri: string;
   /** Starts (or restarts) the worker; tests that kill the worker call stopWorker/startWorker. */
@@ -63,6 +65,7 @@ export async function startTestSystem(
   const models = createModels(mongo);
   const calendarModels = createCalendarModels(mongo);
   const notificationModels = createNotificationModels(mongo);
+  const supervisionModels = createSupervisionModels(mongo);
   const connection = await Connection.connect({ address: env.address });
   const client = new Client({ connection, namespace: 'default' });
   const projects = new ProjectClient({ client, taskQueue, policy });
@@ -77,6 +80,7 @@ export async function startTestSystem(
     projects,
     models,
     calendarModels,
+    supervisionModels,
     mongo,
     mongoUri,
     async startWorker() {
@@ -87,6 +91,8 @@ export async function startTestSystem(
         taskQueue,
         models,
         calendarModels,
+        supervisionModels,
+        policy,
         notifications: {
           // Without a test SMTP server, email goes to a closed port: only tests that configure email channels send any.
           smtp: { host: '127.0.0.1', port: 1, from: 'test <test@localhost>' },

@@ -1,0 +1,182 @@
+import { loadWorkCalendar } from './deadlines';
+import type { CalendarModels } from '../db/calendar-models';
+import type { Models, ProjectDoc } from '../db/models';
+import type { SupervisionKind, SupervisionModels } from '../db/supervision-models';
+import type { Policy } from '../policy/schema';
+import { shanghaiDayOf } from '../calendar';
+import { monthlyDispatch } from '../reports/dispatch';
+import { overdueList } from '../reports/overdue';
+import { rankings } from '../reports/rankings';
+import { dataQuality } from '../reports/quality';
+import { portfolioTargets } from '../reports/targets';
+import type { Period } from '../reports/format';
+import type { ProjectRecord } from '../reports/source';
+
+export interface SupervisionDeps {
+  models: Models;
+  calendarModels: CalendarModels;
+  supervisionModels: SupervisionModels;
+  policy: Policy;
+}
+
+const TITLES: Record<SupervisionKind, string> = {
+  MONTHLY_DISPATCH: '月底专题调度会报告',
+  QUARTERLY_ADJUSTMENT: '季度动态调整',
+  QUARTERLY_BULLETIN: '季度通报',
+  ANNUAL_ASSESSMENT: '年度考核',
+};
+
+export function parsePeriod(period: string): Period {
+  const m = /^(\d{4})(?:-(\d{2})|-Q([1-4]))?$/.exec(period);
+  if (!m) throw new Error(`invalid period ${period}`);
+  const year = Number(m[1]);
+  if (m[2]) return { year, month: Number(m[2]) };
+  if (m[3]) return { year, quarter: Number(m[3]) };
+  return { year };
+}
+
+function previousQuarter(day: string): string {
+  const y = Number(day.slice(0, 4));
+  const q = Math.floor((Number(day.slice(5, 7)) - 1) / 3) + 1;
+  return q === 1 ? `${y - 1}-Q4` : `${y}-Q${q - 1}`;
+}
+
+export function createSupervisionActivities(deps: SupervisionDeps) {
+  const { models, supervisionModels: sm, policy } = deps;
+
+  /** Decides whether a scheduled run acts today and for which period (working days from the real calendar). */
+  async function planSupervisionRun(input: {
+    kind: SupervisionKind;
+    at: number;
+    period?: string | undefined;
+    force: boolean;
+  }) {
+    const day = shanghaiDayOf(input.at);
+    let period = input.period;
+    if (!period) {
+      if (input.kind === 'MONTHLY_DISPATCH') period = day.slice(0, 7);
+      else if (input.kind === 'ANNUAL_ASSESSMENT') period = String(Number(day.slice(0, 4)) - 1);
+      else period = previousQuarter(day);
+    }
+    parsePeriod(period);
+    if (await sm.ReportSnapshot.exists({ _id: `${input.kind}:${period}` })) {
+      return {
+        run: false as const,
+        period,
+        reason: `the ${input.kind} report for ${period} already exists (snapshots are immutable)`,
+      };
+    }
+    if (input.kind === 'MONTHLY_DISPATCH' && !input.force) {
+      const postponed = await sm.DispatchPostponement.findById(period).lean();
+      const { calendar } = await loadWorkCalendar(deps.calendarModels);
+      const meetingDay =
+        postponed?.postponedTo ??
+        calendar.lastWorkingDayOfMonth(Number(period.slice(0, 4)), Number(period.slice(5, 7)));
+      if (day !== meetingDay)
+        return {
+          run: false as const,
+          period,
+          reason: `the dispatch meeting of ${period} is on ${meetingDay}`,
+        };
+    }
+    return { run: true as const, period };
+  }
+
+  /** Computes the report from the read model, stores it once as an immutable snapshot, opens removal proposals. */
+  async function computeSupervisionReport(input: { kind: SupervisionKind; period: string }) {
+    const snapshotId = `${input.kind}:${input.period}`;
+    const asOf = new Date();
+    const docs = (await models.Project.find({}).lean()) as unknown as (ProjectDoc & ProjectRecord)[];
+    const ctx = { organisations: policy.organisations, period: parsePeriod(input.period), asOf };
+    const { calendar } = await loadWorkCalendar(deps.calendarModels);
+    const workingDaysBetween = (from: number, to: number) => {
+      try {
+        return calendar.workingDaysBetween(from, to);
+      } catch {
+        return Math.max(0, Math.floor((to - from) / 86_400_000)); // uncovered year: calendar days, flagged below
+      }
+    };
+    const stages = Object.fromEntries(docs.map((d) => [d._id, d.stage]));
+    let report: Record<string, unknown>;
+    let proposals = 0;
+    if (input.kind === 'MONTHLY_DISPATCH') {
+      const previous = await sm.ReportSnapshot.findOne({
+        _id: `${input.kind}:${previousMonth(input.period)}`,
+      }).lean();
+      const history = previous
+        ? { stagesAtPeriodStart: (previous.report.stages ?? {}) as Record<string, string> }
+        : {};
+      report = {
+        dispatch: monthlyDispatch(docs, ctx, history),
+        overdue: overdueList(docs, ctx, workingDaysBetween),
+        rankings: rankings(docs, ctx, history),
+        dataQuality: dataQuality(docs, ctx),
+        targets: portfolioTargets(docs, ctx),
+        stages,
+      };
+    } else if (input.kind === 'QUARTERLY_ADJUSTMENT') {
+      const stale = docs.filter(
+        (d) => (d.flags as { stale?: boolean }).stale === true && d.stage === 'RESERVE',
+      );
+      for (const d of stale) {
+        const res = await sm.RemovalProposal.updateOne(
+          { _id: `${input.period}:${d._id}` },
+          {
+            $setOnInsert: {
+              period: input.period,
+              projectId: d._id,
+              projectName: String(d.details.name),
+              portfolio: String(d.details.portfolio),
+              why: '储备库项目长期未取得审批进展',
+              status: 'PROPOSED',
+              createdAt: asOf,
+            },
+          },
+          { upsert: true },
+        );
+        proposals += res.upsertedCount;
+      }
+      report = {
+        proposals: stale.map((d) => ({
+          projectId: d._id,
+          name: d.details.name,
+          portfolio: d.details.portfolio,
+        })),
+        targets: portfolioTargets(docs, ctx),
+      };
+    } else {
+      report = {
+        rankings: rankings(docs, ctx),
+        targets: portfolioTargets(docs, ctx),
+        overdue: overdueList(docs, ctx, workingDaysBetween),
+      };
+    }
+    await sm.ReportSnapshot.updateOne(
+      { _id: snapshotId },
+      {
+        $setOnInsert: {
+          kind: input.kind,
+          period: input.period,
+          policyVersion: policy.version,
+          dataAsOf: asOf,
+          createdAt: new Date(),
+          projectCount: docs.length,
+          report,
+        },
+      },
+      { upsert: true },
+    );
+    const recipients = policy.organisations
+      .filter((o) => ['LEADING_GROUP', 'SPECIAL_GROUP', 'DEPARTMENT'].includes(o.kind))
+      .map((o) => o.id);
+    return { snapshotId, title: `${TITLES[input.kind]}（${input.period}）`, recipients, proposals };
+  }
+
+  return { planSupervisionRun, computeSupervisionReport };
+}
+
+function previousMonth(period: string): string {
+  const y = Number(period.slice(0, 4));
+  const m = Number(period.slice(5, 7));
+  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+}

@@ -1,0 +1,65 @@
+import { STAGE_LABELS } from '../domain/project';
+import { shanghaiTime } from './format';
+import { isLive, orgNameOf, prepare, type ProjectRecord, type ReportContext } from './source';
+
+export interface QualityProjectRow {
+  projectId: string;
+  projectName: string;
+  county: string;
+  portfolio: string;
+  stage: string; // Chinese stage label
+}
+
+export interface QualityTaskRow extends QualityProjectRow {
+  taskId: string;
+  task: string;
+  responsibleOrg: string;
+  reason: string; // 未设定时限, or the calendar's refusal
+}
+
+export interface DataQualityReport {
+  kind: 'dataQuality';
+  title: string;
+  asOf: string;
+  missingLeader: QualityProjectRow[]; // no 包联领导
+  missingDepartment: QualityProjectRow[]; // no (or an unknown) 责任部门
+  tasksWithoutDeadline: QualityTaskRow[]; // open milestones without a deadline
+}
+
+/** 三个清单 completeness: live projects (谋划/储备/前期/实施) missing a lead leader, a department or deadlines. */
+export function dataQuality(docs: readonly ProjectRecord[], ctx: ReportContext): DataQualityReport {
+  const { asOf, projects } = prepare(docs, ctx);
+  const orgs = ctx.organisations;
+  const departments = new Set(orgs.filter((o) => o.kind === 'DEPARTMENT').map((o) => o.id));
+  const report: DataQualityReport = {
+    kind: 'dataQuality',
+    title: '项目三个清单数据质量',
+    asOf: shanghaiTime(asOf),
+    missingLeader: [],
+    missingDepartment: [],
+    tasksWithoutDeadline: [],
+  };
+  for (const p of projects) {
+    if (!isLive(p.stage) || p.createdAt > asOf) continue;
+    const d = p.details;
+    const row: QualityProjectRow = {
+      projectId: p.id,
+      projectName: d.name,
+      county: orgNameOf(orgs, d.county),
+      portfolio: orgNameOf(orgs, d.portfolio),
+      stage: STAGE_LABELS[p.stage],
+    };
+    if (!d.assignedLeader?.trim()) report.missingLeader.push(row);
+    if (!departments.has(d.responsibleDept)) report.missingDepartment.push(row);
+    for (const t of p.openTasks)
+      if (t.status === 'OPEN' && !t.deadline)
+        report.tasksWithoutDeadline.push({
+          ...row,
+          taskId: t.id,
+          task: t.title,
+          responsibleOrg: orgNameOf(orgs, t.assigneeOrg, p),
+          reason: t.clock?.refused ? `时限无法计算：${t.clock.refused}` : '未设定时限',
+        });
+  }
+  return report;
+}
