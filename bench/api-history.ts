@@ -21,7 +21,16 @@ function ms(e: HistoryEvent | undefined): number {
 export interface HistoryBreakdown {
   projects: number;
   workflowTask: { queue: LatencySummary | undefined; run: LatencySummary | undefined };
-  activities: Record<string, { queue: LatencySummary | undefined; run: LatencySummary | undefined }>;
+  activities: Record<
+    string,
+    {
+      queue: LatencySummary | undefined;
+      run: LatencySummary | undefined;
+      /** Completions that needed more than one attempt (an earlier attempt failed or hit its timeout). */
+      retried: number;
+      maxAttempt: number;
+    }
+  >;
   /** decideReview update completed → end of the next syncReadModel. */
   decisionToReadModel: LatencySummary | undefined;
 }
@@ -39,6 +48,8 @@ export async function historyBreakdown(
   const actQueue = new Map<string, number[]>();
   const actRun = new Map<string, number[]>();
   const toReadModel: number[] = [];
+  const retried = new Map<string, number>();
+  const maxAttempt = new Map<string, number>();
   const push = (m: Map<string, number[]>, k: string, v: number) => m.set(k, [...(m.get(k) ?? []), v]);
   const inWindow = (e: HistoryEvent | undefined) => e !== undefined && ms(e) >= fromMs && ms(e) <= toMs;
 
@@ -80,8 +91,12 @@ export async function historyBreakdown(
             const started = byId.get(Number(a?.startedEventId ?? 0));
             const name = activityType.get(sid) ?? '?';
             if (inWindow(scheduled) && started) {
+              // Queue time of the attempt that completed; with retries it includes the earlier attempts.
               push(actQueue, name, ms(started) - ms(scheduled));
               push(actRun, name, ms(e) - ms(started));
+              const attempt = started.activityTaskStartedEventAttributes?.attempt ?? 1;
+              if (attempt > 1) retried.set(name, (retried.get(name) ?? 0) + 1);
+              maxAttempt.set(name, Math.max(maxAttempt.get(name) ?? 1, attempt));
             }
             break;
           }
@@ -115,7 +130,12 @@ export async function historyBreakdown(
   await Promise.all(lanes);
   const activities: HistoryBreakdown['activities'] = {};
   for (const [name, q] of [...actQueue.entries()].sort(([a], [b]) => a.localeCompare(b)))
-    activities[name] = { queue: summarize(q), run: summarize(actRun.get(name) ?? []) };
+    activities[name] = {
+      queue: summarize(q),
+      run: summarize(actRun.get(name) ?? []),
+      retried: retried.get(name) ?? 0,
+      maxAttempt: maxAttempt.get(name) ?? 1,
+    };
   return {
     projects: projectIds.length,
     workflowTask: { queue: summarize(wftQueue), run: summarize(wftRun) },

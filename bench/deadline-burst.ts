@@ -330,26 +330,47 @@ async function createProjects(
   await Promise.all(Array.from({ length: Math.min(opts.concurrency, ids.length) }, lane));
 }
 
-/** Waits until every task has its schedule in the read model (DEADLINE_SET), then returns the tasks. */
+/**
+ * Asks every project workflow (a query: its live state, not the read model, which may lag) until each has
+ * scheduled all its open tasks; returns those tasks.
+ */
 async function loadScheduledTasks(
-  models: Models,
-  expected: number,
+  projects: ProjectClient,
+  ids: string[],
+  perProject: number,
   untilMs: number,
   signal: AbortSignal,
 ): Promise<Task[]> {
+  const found = new Map<string, Task[]>();
   for (;;) {
-    const docs = await models.Task.find({}, { task: 1 }).lean();
-    const tasks = docs
-      .map((d) => d.task as unknown as Task)
-      .filter((t) => t.status === 'OPEN' && t.schedule !== undefined && t.deadline !== undefined);
-    if (tasks.length >= expected) return tasks;
+    const missing = ids.filter((id) => !found.has(id));
+    let next = 0;
+    const lane = async () => {
+      for (let id = missing[next++]; id !== undefined && !signal.aborted; id = missing[next++]) {
+        const view = await projects.query(id).catch(() => undefined);
+        const open = view?.tasks.filter((t) => t.status === 'OPEN' && t.schedule && t.deadline) ?? [];
+        if (open.length >= perProject) found.set(id, open);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, lane));
+    if (found.size === ids.length) return [...found.values()].flat();
     if (signal.aborted) throw new Error('interrupted');
     if (Date.now() > untilMs)
       throw new Error(
-        `only ${tasks.length}/${expected} tasks scheduled in time; raise --due or lower --projects`,
+        `only ${found.size}/${ids.length} projects scheduled in time; raise --due or lower --projects`,
       );
     await sleep(1000, signal);
   }
+}
+
+/** Open tasks whose deadline has reached the read model (inbox entries with a due time): four `_id` reads. */
+async function deadlinesInReadModel(models: Models, orgs: Iterable<string>): Promise<number> {
+  let n = 0;
+  for (const org of orgs) {
+    const doc = await models.Inbox.findById(org).lean();
+    for (const entry of Object.values(doc?.open ?? {}) as { dueAt?: unknown }[]) if (entry.dueAt) n += 1;
+  }
+  return n;
 }
 
 interface ProjectProgress {
@@ -460,6 +481,31 @@ async function diagnoseRepeats(client: Client, ids: string[]): Promise<Record<st
     causes[cause] = (causes[cause] ?? 0) + 1;
   }
   return causes;
+}
+
+/**
+ * How FerretDB serves the two filters the read model uses on `projects` (activities/read-model.ts): by `_id`
+ * alone, and by `_id` plus `seq: {$lt}` (the guarded update). Reads only, with the burst's collection in place:
+ * the explain's filterPushdown and the mean time of 10 lookups each.
+ */
+async function probeProjectFilters(mongo: MongoConnection, models: Models, projectId: string) {
+  const filters = {
+    idOnly: { _id: projectId },
+    idAndSeq: { _id: projectId, seq: { $lt: Number.MAX_SAFE_INTEGER } },
+  };
+  const out: Record<string, { filterPushdown: unknown; meanMs: number }> = {};
+  for (const [name, filter] of Object.entries(filters)) {
+    const explained = (await mongo.db
+      ?.command({ explain: { find: 'projects', filter } })
+      .catch(() => undefined)) as { filterPushdown?: unknown } | undefined;
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) await models.Project.findOne(filter, { seq: 1 }).lean();
+    out[name] = {
+      filterPushdown: explained?.filterPushdown ?? null,
+      meanMs: Number(((performance.now() - started) / 10).toFixed(1)),
+    };
+  }
+  return out;
 }
 
 async function verifyOutbox(models: NotificationModels) {
@@ -594,7 +640,13 @@ async function main(): Promise<number> {
       `creation: ${opts.projects} projects in ${sec(creationMs)} = ${(opts.projects / (creationMs / 1000)).toFixed(1)} projects/s`,
     );
     // The first reminder fires 4 s before the (first) deadline: everything must be scheduled by then.
-    const tasks = await loadScheduledTasks(models, opts.projects * perProject, targetMs - 6000, abort.signal);
+    const tasks = await loadScheduledTasks(
+      clientFor(opts.dueSeconds),
+      ids,
+      perProject,
+      targetMs - 6000,
+      abort.signal,
+    );
     const creationPeak = sampleProcess(workerPid)?.peakRssBytes ?? NaN;
     const { e, pending } = expectationsOf(tasks, policy, details.portfolio, details.assignedLeader);
     for (const org of e.orgs) {
@@ -630,6 +682,11 @@ async function main(): Promise<number> {
       bench: sampleProcess(process.pid)?.cpuSeconds,
       machine: machineCpu(),
     };
+    // How far the read model trails the workflows as the burst begins.
+    const deadlinesRecordedAtStart = await deadlinesInReadModel(models, e.tasksPerOrg.keys());
+    console.log(
+      `  at the first reminder, ${deadlinesRecordedAtStart}/${e.tasks} deadlines are in the read model`,
+    );
     const hardStop = e.lastAt + opts.maxWaitSeconds * 1000;
     let sampledPeak = 0;
     let progress: ProjectProgress = { done: 0, total: opts.projects, lastWriteAt: 0 };
@@ -703,6 +760,7 @@ async function main(): Promise<number> {
     const events = await verifyEvents(models, e);
     const outbox = await verifyOutbox(notificationModels);
     const readModel = await verifyReadModel(models, e);
+    const probe = await probeProjectFilters(mongo, models, ids[0] ?? '');
     const repeatCauses = await diagnoseRepeats(client, [...sink.repeated.keys()].slice(0, 50));
     const deliveryLateness = percentiles(
       [...e.webhooks].flatMap(([id, at]) => {
@@ -761,6 +819,7 @@ async function main(): Promise<number> {
       },
       burst: {
         complete,
+        deadlinesInReadModelAtFirstReminder: deadlinesRecordedAtStart,
         scheduledSpanSeconds: Number(((e.lastAt - e.firstAt) / 1000).toFixed(1)),
         durationSeconds: Number.isFinite(burstWallMs) ? Number((burstWallMs / 1000).toFixed(1)) : null,
         lastEventRecordedAfterSeconds: Number.isFinite(eventsDoneAt)
@@ -806,6 +865,7 @@ async function main(): Promise<number> {
       },
       outbox: { ...outbox, expectedNoChannel: e.noChannel },
       readModel,
+      projectFilterProbe: probe,
       worker: {
         idleRssMiB: Math.round(idleRss / 1024 / 1024),
         peakRssMiB: Math.round(workerPeak / 1024 / 1024),
@@ -850,6 +910,11 @@ async function main(): Promise<number> {
         Object.entries(readModel.inboxes)
           .map(([org, i]) => `${org} ${i.atTopLevel}/${i.expected}`)
           .join(', '),
+    );
+    console.log(
+      `projects filter:  {_id} pushdown ${String(probe.idOnly?.filterPushdown)}, ${probe.idOnly?.meanMs} ms; ` +
+        `{_id, seq: {$lt}} pushdown ${String(probe.idAndSeq?.filterPushdown)}, ${probe.idAndSeq?.meanMs} ms ` +
+        `(mean of 10 reads over ${opts.projects} project documents)`,
     );
     console.log(
       `worker memory:    peak RSS ${mib(workerPeak)} (creation ${mib(creationPeak)}, burst ${mib(burstPeak)}; idle ${mib(idleRss)}); peak JS heap ${mib(worker.reported.heapUsed)}`,
