@@ -33,14 +33,17 @@ function inboxEntry(t: Task, projectId: string, projectName: string) {
  */
 export function createReadModelActivities({ models }: ReadModelDeps) {
   const inboxLock = new KeyedLock();
+  const projectLock = new KeyedLock();
   return {
     async syncReadModel(sync: ReadModelSync): Promise<void> {
       const { projectId, snapshot } = sync;
       const now = new Date();
+      // The audit trail is one document per project, keyed by seq: a retried sync rewrites the same entries.
+      // (A flat collection with one document per event made every write slower as the city's history grew:
+      // FerretDB on SQLite scans the whole table for each `_id`, see BENCHMARKS.md.)
       const eventLogSet: Record<string, unknown> = {};
       for (const e of sync.events) {
-        const id = transitionId(projectId, e.seq);
-        const doc = {
+        eventLogSet[`events.${e.seq}`] = {
           projectId,
           seq: e.seq,
           type: e.type,
@@ -50,9 +53,8 @@ export function createReadModelActivities({ models }: ReadModelDeps) {
           stageAfter: e.stageAfter,
           requestId: e.requestId,
           data: e.data,
+          transitionId: transitionId(projectId, e.seq),
         };
-        await models.Event.updateOne({ _id: id }, { $setOnInsert: doc }, { upsert: true });
-        eventLogSet[`events.${e.seq}`] = { ...doc, transitionId: id };
       }
       if (sync.events.length > 0) {
         await models.EventLog.updateOne({ _id: projectId }, { $set: eventLogSet }, { upsert: true });
@@ -83,29 +85,35 @@ export function createReadModelActivities({ models }: ReadModelDeps) {
           ),
         );
       }
+      // details and open tasks are top-level fields; `state` holds the rest once (smaller documents scan faster).
+      const { openTasks, details, ...state } = snapshot;
       const record = {
         seq: sync.seq,
         stage: snapshot.stage,
         library: libraryOf(snapshot.stage),
         policyVersion: snapshot.policyVersion,
-        details: snapshot.details,
-        state: snapshot,
-        openTasks: snapshot.openTasks,
+        details,
+        state,
+        openTasks,
         flags: { ...snapshot.details.flags, ...snapshot.flags },
         createdAt: new Date(snapshot.createdAt),
         updatedAt: now,
       };
       // Insert if absent, else overwrite only when this sync is newer (a late retry must not regress it).
-      const existing = await models.Project.findById(projectId, { seq: 1 }).lean();
-      if (!existing) {
-        try {
-          await models.Project.create({ _id: projectId, ...record });
-          return;
-        } catch (err) {
-          if (!isDuplicateKey(err)) throw err;
-        }
-      }
-      await models.Project.updateOne({ _id: projectId, seq: { $lt: sync.seq } }, { $set: record });
+      // The workflow sends one sync at a time; the lock covers an abandoned attempt still running here. Both
+      // filters are `_id` alone: FerretDB evaluates any other filter by decoding every document in Go.
+      await projectLock.run(projectId, async () => {
+        const existing = await models.Project.findById(projectId, { seq: 1 }).lean();
+        if (!existing) {
+          try {
+            await models.Project.create({ _id: projectId, ...record });
+            return;
+          } catch (err) {
+            if (!isDuplicateKey(err)) throw err;
+          }
+        } else if (existing.seq >= sync.seq) return;
+        await models.Project.updateOne({ _id: projectId }, { $set: record });
+      });
     },
   };
 }

@@ -29,6 +29,7 @@ import {
 import { ProjectClient } from '../client/project-client';
 import { connectMongo, createModels, type Models } from '../db/models';
 import { createNotificationModels, setOrgChannels, type NotificationModels } from '../db/notification-models';
+import { auditTrailOf } from '../db/queries';
 import { tier1Departments } from '../domain/lifecycle';
 import type { Task } from '../domain/state';
 import { readToolPaths, repoRoot } from '../infra/local-stack';
@@ -422,11 +423,10 @@ function deliveredCount(sink: WebhookSink, e: Expectations): { delivered: number
   return { delivered, lastAt };
 }
 
-async function verifyEvents(models: Models, e: Expectations) {
-  const events = await models.Event.find(
-    { type: { $in: ['REMINDER_SENT', 'ESCALATED'] } },
-    { type: 1, at: 1, data: 1 },
-  ).lean();
+async function verifyEvents(models: Models, e: Expectations, ids: string[]) {
+  const events = (await Promise.all(ids.map((id) => auditTrailOf(models, id))))
+    .flat()
+    .filter((ev) => ev.type === 'REMINDER_SENT' || ev.type === 'ESCALATED');
   const seen = new Map<string, number>();
   const lateness: number[] = [];
   let unexpected = 0;
@@ -757,7 +757,7 @@ async function main(): Promise<number> {
 
     const eventsDoneAt = eventsSeenAt ? progress.lastWriteAt : NaN;
     const completeAt = Math.max(deliveries.lastAt, eventsDoneAt);
-    const events = await verifyEvents(models, e);
+    const events = await verifyEvents(models, e, ids);
     const outbox = await verifyOutbox(notificationModels);
     const readModel = await verifyReadModel(models, e);
     const probe = await probeProjectFilters(mongo, models, ids[0] ?? '');

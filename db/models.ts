@@ -27,8 +27,9 @@ export interface TaskDoc {
   updatedAt: Date;
 }
 
-export interface EventDoc {
-  _id: string; // transition id `<projectId>:<seq>` — a retried activity rewrites the same document
+/** One audit-trail entry; `transitionId` is `<projectId>:<seq>`, so a retried activity rewrites the same entry. */
+export interface AuditEntry {
+  transitionId: string;
   projectId: string;
   seq: number;
   type: string;
@@ -49,13 +50,12 @@ export interface InboxDoc {
 /** One project's audit trail in one document (`events.<seq>`), so a supervisor reads it with one `_id` lookup. */
 export interface EventLogDoc {
   _id: string;
-  events: Record<string, Omit<EventDoc, '_id'> & { transitionId: string }>;
+  events: Record<string, AuditEntry>;
 }
 
 export interface Models {
   Project: Model<ProjectDoc>;
   Task: Model<TaskDoc>;
-  Event: Model<EventDoc>;
   EventLog: Model<EventLogDoc>;
   Inbox: Model<InboxDoc>;
 }
@@ -97,24 +97,6 @@ export function createModels(conn: Connection): Models {
       { versionKey: false, minimize: false, collection: 'tasks' },
     ),
   );
-  const Event = conn.model<EventDoc>(
-    'Event',
-    new Schema<EventDoc>(
-      {
-        _id: String,
-        projectId: String,
-        seq: Number,
-        type: String,
-        at: Date,
-        actor: mixed,
-        stageBefore: String,
-        stageAfter: String,
-        requestId: String,
-        data: mixed,
-      },
-      { versionKey: false, minimize: false, collection: 'events' },
-    ),
-  );
   const Inbox = conn.model<InboxDoc>(
     'Inbox',
     new Schema<InboxDoc>(
@@ -129,7 +111,7 @@ export function createModels(conn: Connection): Models {
       { versionKey: false, minimize: false, collection: 'eventLogs' },
     ),
   );
-  return { Project, Task, Event, EventLog, Inbox };
+  return { Project, Task, EventLog, Inbox };
 }
 
 export async function connectMongo(uri: string): Promise<Connection> {
