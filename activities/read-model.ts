@@ -1,6 +1,7 @@
 import { KeyedLock } from '../db/keyed-lock';
 import type { Models } from '../db/models';
 import { libraryOf } from '../domain/project';
+import { blockerIdOfTask, type BlockerSync } from '../domain/blockers';
 import type { ReadModelSync, Task } from '../domain/state';
 
 export interface ReadModelDeps {
@@ -23,6 +24,25 @@ function inboxEntry(t: Task, projectId: string, projectName: string) {
     dueAt: t.deadline ? new Date(t.deadline.dueAt) : null,
     escalationLevel: t.escalationLevel,
     openedAt: new Date(t.openedAt),
+    ...(t.kind === 'BLOCKER' ? { blockerId: blockerIdOfTask(projectId, t.key) } : {}),
+  };
+}
+
+/** The `projects` document of a snapshot: what lists, reports and the API read. */
+export function projectRecordOf(snapshot: ReadModelSync['snapshot'], seq: number, now: Date) {
+  // details and open tasks are top-level fields; `state` holds the rest once (smaller documents scan faster).
+  const { openTasks, details, ...state } = snapshot;
+  return {
+    seq,
+    stage: snapshot.stage,
+    library: libraryOf(snapshot.stage),
+    policyVersion: snapshot.policyVersion,
+    details,
+    state,
+    openTasks,
+    flags: { ...snapshot.details.flags, ...snapshot.flags },
+    createdAt: new Date(snapshot.createdAt),
+    updatedAt: now,
   };
 }
 
@@ -34,86 +54,127 @@ function inboxEntry(t: Task, projectId: string, projectName: string) {
 export function createReadModelActivities({ models }: ReadModelDeps) {
   const inboxLock = new KeyedLock();
   const projectLock = new KeyedLock();
+
+  /** Tasks into `tasks` and their assignee's inbox (open → listed, closed → removed). */
+  async function writeTasks(projectId: string, projectName: string, seq: number, tasks: Task[], now: Date) {
+    for (const t of tasks) {
+      await models.Task.updateOne(
+        { _id: t.id },
+        { $set: { projectId, seq, assigneeOrg: t.assigneeOrg, status: t.status, task: t, updatedAt: now } },
+        { upsert: true },
+      );
+      const inboxUpdate =
+        t.status === 'OPEN'
+          ? { $set: { [`open.${t.id}`]: inboxEntry(t, projectId, projectName) } }
+          : { $unset: { [`open.${t.id}`]: '' } };
+      // An organisation's inbox is shared by all its projects: one writer at a time (see KeyedLock).
+      await inboxLock.run(t.assigneeOrg, () =>
+        upsertWithRetry(() => models.Inbox.updateOne({ _id: t.assigneeOrg }, inboxUpdate, { upsert: true })),
+      );
+    }
+  }
+
+  /** A trail document (`events.<seq>`) per project or blocker: a retried sync rewrites the same entries. */
+  async function writeTrail(trailId: string, projectId: string, events: ReadModelSync['events']) {
+    if (events.length === 0) return;
+    const set: Record<string, unknown> = {};
+    for (const e of events) {
+      set[`events.${e.seq}`] = {
+        projectId,
+        seq: e.seq,
+        type: e.type,
+        at: new Date(e.at),
+        actor: e.actor,
+        stageBefore: e.stageBefore,
+        stageAfter: e.stageAfter,
+        requestId: e.requestId,
+        data: e.data,
+        transitionId: transitionId(trailId, e.seq),
+      };
+    }
+    await models.EventLog.updateOne({ _id: trailId }, { $set: set }, { upsert: true });
+  }
+
+  /** Writes `write` unless the stored document is already at `seq` or later (a late retry must not regress it). */
+  async function writeIfNewer(
+    storedSeq: () => Promise<number | undefined>,
+    id: string,
+    seq: number,
+    insert: () => Promise<unknown>,
+    update: () => Promise<unknown>,
+  ) {
+    // The workflow sends one sync at a time; the lock covers an abandoned attempt still running here. Both
+    // filters are `_id` alone: FerretDB evaluates any other filter by decoding every document in Go.
+    await projectLock.run(id, async () => {
+      const existing = await storedSeq();
+      if (existing === undefined) {
+        try {
+          await insert();
+          return;
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+        }
+      } else if (existing >= seq) return;
+      await update();
+    });
+  }
+
   return {
     async syncReadModel(sync: ReadModelSync): Promise<void> {
       const { projectId, snapshot } = sync;
       const now = new Date();
-      // The audit trail is one document per project, keyed by seq: a retried sync rewrites the same entries.
-      // (A flat collection with one document per event made every write slower as the city's history grew:
-      // FerretDB on SQLite scans the whole table for each `_id`, see BENCHMARKS.md.)
-      const eventLogSet: Record<string, unknown> = {};
-      for (const e of sync.events) {
-        eventLogSet[`events.${e.seq}`] = {
-          projectId,
-          seq: e.seq,
-          type: e.type,
-          at: new Date(e.at),
-          actor: e.actor,
-          stageBefore: e.stageBefore,
-          stageAfter: e.stageAfter,
-          requestId: e.requestId,
-          data: e.data,
-          transitionId: transitionId(projectId, e.seq),
-        };
-      }
-      if (sync.events.length > 0) {
-        await models.EventLog.updateOne({ _id: projectId }, { $set: eventLogSet }, { upsert: true });
-      }
-      for (const t of sync.tasks) {
-        await models.Task.updateOne(
-          { _id: t.id },
-          {
-            $set: {
-              projectId,
-              seq: sync.seq,
-              assigneeOrg: t.assigneeOrg,
-              status: t.status,
-              task: t,
-              updatedAt: now,
-            },
-          },
-          { upsert: true },
-        );
-        const inboxUpdate =
-          t.status === 'OPEN'
-            ? { $set: { [`open.${t.id}`]: inboxEntry(t, projectId, snapshot.details.name) } }
-            : { $unset: { [`open.${t.id}`]: '' } };
-        // An organisation's inbox is shared by all its projects: one writer at a time (see KeyedLock).
-        await inboxLock.run(t.assigneeOrg, () =>
-          upsertWithRetry(() =>
-            models.Inbox.updateOne({ _id: t.assigneeOrg }, inboxUpdate, { upsert: true }),
-          ),
-        );
-      }
-      // details and open tasks are top-level fields; `state` holds the rest once (smaller documents scan faster).
-      const { openTasks, details, ...state } = snapshot;
+      // The audit trail is one document per project, keyed by seq. (A flat collection with one document per
+      // event made every write slower as the city's history grew: FerretDB on SQLite scans the whole table for
+      // each `_id`, see BENCHMARKS.md.)
+      await writeTrail(projectId, projectId, sync.events);
+      await writeTasks(projectId, snapshot.details.name, sync.seq, sync.tasks, now);
+      const record = projectRecordOf(snapshot, sync.seq, now);
+      await writeIfNewer(
+        async () => (await models.Project.findById(projectId, { seq: 1 }).lean())?.seq,
+        projectId,
+        sync.seq,
+        () => models.Project.create({ _id: projectId, ...record }),
+        () => models.Project.updateOne({ _id: projectId }, { $set: record }),
+      );
+    },
+
+    /** One blocker's record, trail (under the blocker id) and tasks (the responsible org's, the raiser's inbox). */
+    async syncBlocker(sync: BlockerSync): Promise<void> {
+      const { blocker: b } = sync;
+      const now = new Date();
+      await writeTrail(b.id, sync.projectId, sync.events);
+      await writeTasks(sync.projectId, sync.projectName, sync.seq, sync.tasks, now);
       const record = {
+        projectId: sync.projectId,
+        projectName: sync.projectName,
         seq: sync.seq,
-        stage: snapshot.stage,
-        library: libraryOf(snapshot.stage),
-        policyVersion: snapshot.policyVersion,
-        details,
-        state,
-        openTasks,
-        flags: { ...snapshot.details.flags, ...snapshot.flags },
-        createdAt: new Date(snapshot.createdAt),
+        number: b.number,
+        category: b.category,
+        level: b.level,
+        responsibleOrg: b.responsibleOrg,
+        description: b.description,
+        raisedBy: b.raisedBy,
+        raisedByOrg: b.raisedBy.org,
+        raisedAt: new Date(b.raisedAt),
+        status: b.status,
+        round: b.round,
+        escalationLevel: sync.escalationLevel,
+        overdue: sync.overdue,
+        openTask: sync.openTask ?? null,
+        dueAt: sync.openTask?.deadline ? new Date(sync.openTask.deadline.dueAt) : null,
+        resolutions: b.resolutions,
+        reopenings: b.reopenings,
+        closedAt: b.closedAt === undefined ? null : new Date(b.closedAt),
+        closedBy: b.closedBy ?? null,
         updatedAt: now,
       };
-      // Insert if absent, else overwrite only when this sync is newer (a late retry must not regress it).
-      // The workflow sends one sync at a time; the lock covers an abandoned attempt still running here. Both
-      // filters are `_id` alone: FerretDB evaluates any other filter by decoding every document in Go.
-      await projectLock.run(projectId, async () => {
-        const existing = await models.Project.findById(projectId, { seq: 1 }).lean();
-        if (!existing) {
-          try {
-            await models.Project.create({ _id: projectId, ...record });
-            return;
-          } catch (err) {
-            if (!isDuplicateKey(err)) throw err;
-          }
-        } else if (existing.seq >= sync.seq) return;
-        await models.Project.updateOne({ _id: projectId }, { $set: record });
-      });
+      await writeIfNewer(
+        async () => (await models.Blocker.findById(b.id, { seq: 1 }).lean())?.seq,
+        b.id,
+        sync.seq,
+        () => models.Blocker.create({ _id: b.id, ...record }),
+        () => models.Blocker.updateOne({ _id: b.id }, { $set: record }),
+      );
     },
   };
 }

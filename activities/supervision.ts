@@ -83,6 +83,16 @@ export function createSupervisionActivities(deps: SupervisionDeps) {
   }
 
   /** Computes the report from the read model, stores it once as an immutable snapshot, opens removal proposals. */
+  /** When each blocker was open (raised → 销号), for the dispatch report's open blockers. */
+  async function blockerSpans() {
+    const docs = await models.Blocker.find({}, { projectId: 1, raisedAt: 1, closedAt: 1 }).lean();
+    return docs.map((b) => ({
+      projectId: b.projectId,
+      openedAt: b.raisedAt,
+      closedAt: b.closedAt ?? undefined,
+    }));
+  }
+
   async function computeSupervisionReport(input: { kind: SupervisionKind; period: string }) {
     const snapshotId = `${input.kind}:${input.period}`;
     const asOf = new Date();
@@ -99,26 +109,49 @@ export function createSupervisionActivities(deps: SupervisionDeps) {
     const stages = Object.fromEntries(docs.map((d) => [d._id, d.stage]));
     let report: Record<string, unknown>;
     let proposals = 0;
+    // Stages at the start of the period, from the monthly snapshot of the month before it (conversion rates).
+    const previous = await sm.ReportSnapshot.findOne({
+      _id: `MONTHLY_DISPATCH:${monthBefore(input.period)}`,
+    }).lean();
+    const history = previous
+      ? { stagesAtPeriodStart: (previous.report.stages ?? {}) as Record<string, string> }
+      : {};
+    const reporting = { reporting: policy.reporting };
     if (input.kind === 'MONTHLY_DISPATCH') {
-      const previous = await sm.ReportSnapshot.findOne({
-        _id: `${input.kind}:${previousMonth(input.period)}`,
-      }).lean();
-      const history = previous
-        ? { stagesAtPeriodStart: (previous.report.stages ?? {}) as Record<string, string> }
-        : {};
       report = {
-        dispatch: monthlyDispatch(docs, ctx, history),
+        dispatch: monthlyDispatch(docs, ctx, { ...history, blockers: await blockerSpans() }),
         overdue: overdueList(docs, ctx, workingDaysBetween),
-        rankings: rankings(docs, ctx, history),
+        rankings: rankings(docs, ctx, { ...history, ...reporting }),
         dataQuality: dataQuality(docs, ctx),
-        targets: portfolioTargets(docs, ctx),
+        targets: portfolioTargets(docs, ctx, reporting),
         stages,
       };
     } else if (input.kind === 'QUARTERLY_ADJUSTMENT') {
       const stale = docs.filter(
         (d) => (d.flags as { stale?: boolean }).stale === true && d.stage === 'RESERVE',
       );
-      for (const d of stale) {
+      // Blocked: a live project with an open blocker that has climbed to the leading group (or beyond).
+      const blockedIds = new Set(
+        (
+          await models.Blocker.find(
+            { status: { $ne: 'CLOSED' } },
+            { projectId: 1, escalationLevel: 1 },
+          ).lean()
+        )
+          .filter((b) => b.escalationLevel >= leadingGroupLevel(policy))
+          .map((b) => b.projectId),
+      );
+      const blocked = docs.filter(
+        (d) =>
+          blockedIds.has(d._id) &&
+          !stale.includes(d) &&
+          !['COMPLETED', 'REJECTED', 'REMOVED', 'WITHDRAWN'].includes(d.stage),
+      );
+      const candidates = [
+        ...stale.map((d) => ({ d, why: '储备库项目长期未取得审批进展' })),
+        ...blocked.map((d) => ({ d, why: '堵点逾期未解决，已升级至领导小组' })),
+      ];
+      for (const { d, why } of candidates) {
         const res = await sm.RemovalProposal.updateOne(
           { _id: `${input.period}:${d._id}` },
           {
@@ -127,7 +160,7 @@ export function createSupervisionActivities(deps: SupervisionDeps) {
               projectId: d._id,
               projectName: String(d.details.name),
               portfolio: String(d.details.portfolio),
-              why: '储备库项目长期未取得审批进展',
+              why,
               status: 'PROPOSED',
               createdAt: asOf,
             },
@@ -137,17 +170,18 @@ export function createSupervisionActivities(deps: SupervisionDeps) {
         proposals += res.upsertedCount;
       }
       report = {
-        proposals: stale.map((d) => ({
+        proposals: candidates.map(({ d, why }) => ({
           projectId: d._id,
           name: d.details.name,
           portfolio: d.details.portfolio,
+          why,
         })),
-        targets: portfolioTargets(docs, ctx),
+        targets: portfolioTargets(docs, ctx, reporting),
       };
     } else {
       report = {
-        rankings: rankings(docs, ctx),
-        targets: portfolioTargets(docs, ctx),
+        rankings: rankings(docs, ctx, { ...history, ...reporting }),
+        targets: portfolioTargets(docs, ctx, reporting),
         overdue: overdueList(docs, ctx, workingDaysBetween),
       };
     }
@@ -175,8 +209,17 @@ export function createSupervisionActivities(deps: SupervisionDeps) {
   return { planSupervisionRun, computeSupervisionReport };
 }
 
-function previousMonth(period: string): string {
-  const y = Number(period.slice(0, 4));
-  const m = Number(period.slice(5, 7));
-  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+/** The month before a period (`2026-07` → `2026-06`, `2026-Q3` → `2026-06`, `2026` → `2025-12`). */
+export function monthBefore(period: string): string {
+  const p = parsePeriod(period);
+  const firstMonth = 'month' in p ? p.month : 'quarter' in p ? (p.quarter - 1) * 3 + 1 : 1;
+  return firstMonth === 1 ? `${p.year - 1}-12` : `${p.year}-${String(firstMonth - 1).padStart(2, '0')}`;
+}
+
+/** The escalation level that reaches the leading group (default L3); a blocker there marks its project blocked. */
+export function leadingGroupLevel(policy: Policy): number {
+  const levels = policy.time.escalation
+    .filter((e) => e.recipients.includes('LEADING_GROUP'))
+    .map((e) => e.level);
+  return levels.length > 0 ? Math.min(...levels) : Number.MAX_SAFE_INTEGER;
 }

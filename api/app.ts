@@ -13,6 +13,7 @@ import { ApiError, problemHandler } from './problem';
 import { projectRoutes } from './routes/projects';
 import { actionRoutes } from './routes/actions';
 import { adminRoutes } from './routes/admin';
+import { blockerRoutes } from './routes/blockers';
 import { mountRoutes, type AnyRouteSpec } from './registry';
 import { buildOpenApi } from './openapi';
 import { docsRouter } from './docs';
@@ -93,6 +94,7 @@ export function createApp(deps: ApiDeps): Express {
     ...actionRoutes(deps),
     ...adminRoutes(deps),
     ...supervisionRoutes(deps),
+    ...blockerRoutes(deps),
   ];
   const openapi = buildOpenApi(specs, deps.projects.policy.version);
   const api = express.Router();

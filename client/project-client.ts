@@ -5,8 +5,17 @@ import { ProjectPortfolioAttr, ProjectStageAttr } from '../domain/search-attribu
 import type { ActionResult } from '../domain/state';
 import type { Policy } from '../policy/schema';
 import {
+  blockerWorkflowId,
+  type BlockerAction,
+  type BlockerRequest,
+  type BlockerResult,
+} from '../domain/blockers';
+import {
   actionUpdates,
+  blockerUpdates,
+  getBlockerQuery,
   getProjectQuery,
+  type BlockerView,
   type ProjectLifecycleInput,
   type ProjectView,
 } from '../workflows/messages';
@@ -83,5 +92,26 @@ export class ProjectClient {
   /** Live, strongly consistent state of a running project. */
   async query(projectId: string): Promise<ProjectView> {
     return this.handle(projectId).query(getProjectQuery);
+  }
+
+  /** Sends one action on a blocker's workflow (resolve, confirm the closure, reopen), like `act`. */
+  async actOnBlocker(
+    blockerId: string,
+    requestId: string,
+    actor: Actor,
+    action: BlockerAction,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<BlockerResult> {
+    const req: BlockerRequest = { requestId, actor, action };
+    const send = () =>
+      this.opts.client.workflow
+        .getHandle(blockerWorkflowId(blockerId))
+        .executeUpdate(blockerUpdates[action.type], { args: [req], updateId: requestId });
+    return opts.timeoutMs ? this.opts.client.withDeadline(Date.now() + opts.timeoutMs, send) : send();
+  }
+
+  /** Live state of a blocker (also of a closed one: Temporal answers queries on closed workflows). */
+  async queryBlocker(blockerId: string): Promise<BlockerView> {
+    return this.opts.client.workflow.getHandle(blockerWorkflowId(blockerId)).query(getBlockerQuery);
   }
 }

@@ -53,10 +53,38 @@ export interface EventLogDoc {
   events: Record<string, AuditEntry>;
 }
 
+/** One blocker (堵点) as its workflow last wrote it. */
+export interface BlockerDoc {
+  _id: string; // `<projectId>-B<n>`
+  projectId: string;
+  projectName: string;
+  seq: number;
+  number: number;
+  category: string;
+  level: string;
+  responsibleOrg: string;
+  description: string;
+  raisedBy: Record<string, unknown>;
+  raisedByOrg: string;
+  raisedAt: Date;
+  status: string;
+  round: number;
+  escalationLevel: number;
+  overdue: boolean;
+  openTask: Record<string, unknown> | null;
+  dueAt: Date | null;
+  resolutions: Record<string, unknown>[];
+  reopenings: Record<string, unknown>[];
+  closedAt: Date | null;
+  closedBy: Record<string, unknown> | null;
+  updatedAt: Date;
+}
+
 export interface Models {
   Project: Model<ProjectDoc>;
   Task: Model<TaskDoc>;
   EventLog: Model<EventLogDoc>;
+  Blocker: Model<BlockerDoc>;
   Inbox: Model<InboxDoc>;
 }
 
@@ -111,7 +139,38 @@ export function createModels(conn: Connection): Models {
       { versionKey: false, minimize: false, collection: 'eventLogs' },
     ),
   );
-  return { Project, Task, EventLog, Inbox };
+  const Blocker = conn.model<BlockerDoc>(
+    'Blocker',
+    new Schema<BlockerDoc>(
+      {
+        _id: String,
+        projectId: String,
+        projectName: String,
+        seq: Number,
+        number: Number,
+        category: String,
+        level: String,
+        responsibleOrg: String,
+        description: String,
+        raisedBy: mixed,
+        raisedByOrg: String,
+        raisedAt: Date,
+        status: String,
+        round: Number,
+        escalationLevel: Number,
+        overdue: Boolean,
+        openTask: mixed,
+        dueAt: Date,
+        resolutions: mixed,
+        reopenings: mixed,
+        closedAt: Date,
+        closedBy: mixed,
+        updatedAt: Date,
+      },
+      { versionKey: false, minimize: false, collection: 'blockers' },
+    ),
+  );
+  return { Project, Task, EventLog, Inbox, Blocker };
 }
 
 export async function connectMongo(uri: string): Promise<Connection> {

@@ -11,6 +11,8 @@ export interface InboxItem {
   dueAt: Date | null;
   escalationLevel: number;
   openedAt: Date;
+  /** Set on blocker tasks: the blocker to act on (resolve, confirm, reopen). */
+  blockerId?: string;
 }
 
 /** One organisation's open tasks, earliest deadline first (tasks without a deadline last): one `_id` lookup. */

@@ -39,7 +39,14 @@ export type ProjectAction =
   | { type: 'withdraw'; reason: string }
   | { type: 'extendDeadline'; taskId: string; units: number; reason: string }
   | { type: 'pauseClock'; taskId: string; reason: PauseReason; note?: string | undefined }
-  | { type: 'resumeClock'; taskId: string; note?: string | undefined };
+  | { type: 'resumeClock'; taskId: string; note?: string | undefined }
+  | {
+      type: 'raiseBlocker';
+      category: string;
+      level: string;
+      responsibleOrg: string;
+      description: string;
+    };
 
 /** Why a clock stops (补正 waiting for the applicant's documents, expert review, hearing). */
 export type PauseReason = 'SUPPLEMENT' | 'EXPERT_REVIEW' | 'HEARING';
@@ -64,6 +71,7 @@ export const ACTION_TYPES: readonly ActionType[] = [
   'extendDeadline',
   'pauseClock',
   'resumeClock',
+  'raiseBlocker',
 ];
 
 /** The argument of every action update: who acts (from the token, never the body), and a request id. */

@@ -8,6 +8,17 @@ import { holds } from './conditions';
 import { DomainError } from './errors';
 import { TERMINAL_STAGES, type Actor, type ProjectDetails, type Stage } from './project';
 import type { ActionResult, ProjectState, Task, TaskKind } from './state';
+import {
+  BLOCKER_CATEGORIES,
+  BLOCKER_LEVELS,
+  BLOCKERS_PER_PROJECT_LIMIT,
+  RESPONSIBLE_ORG_KINDS,
+  blockerIdOf,
+  type BlockerChange,
+} from './blockers';
+import { recordEvent } from './events';
+
+export { recordEvent };
 
 /** How many processed request ids a project remembers (dedup window, carried across continue-as-new). */
 export const PROCESSED_REQUEST_LIMIT = 500;
@@ -83,6 +94,7 @@ export function applyAction(s: ProjectState, policy: Policy, req: ActionRequest,
     seq: s.seq,
     message,
     taskId: ctx.touchedTask,
+    ...(ctx.touchedBlocker ? { blockerId: ctx.touchedBlocker } : {}),
   };
   s.processed.push({ requestId: req.requestId, result });
   if (s.processed.length > PROCESSED_REQUEST_LIMIT)
@@ -99,6 +111,7 @@ interface Ctx {
   now: number;
   stageBefore: Stage;
   touchedTask: string | undefined;
+  touchedBlocker?: string | undefined;
 }
 
 type Handlers = {
@@ -623,6 +636,78 @@ const HANDLERS: Handlers = {
     return `clock of ${task.title} resumed`;
   },
 
+  raiseBlocker(ctx, a) {
+    const { s, policy } = ctx;
+    requireLive(s);
+    const involved = new Set([
+      s.details.ownerOrg,
+      s.details.responsibleDept,
+      s.details.portfolio,
+      s.details.county,
+      policy.leadingGroup,
+      ...s.tasks.map((t) => t.assigneeOrg),
+    ]);
+    requireOrg(ctx, [...involved], 'only an organisation working on the project raises a blocker on it');
+    if (!(a.category in BLOCKER_CATEGORIES))
+      throw new DomainError(
+        'INVALID_DATA',
+        `category must be one of ${Object.keys(BLOCKER_CATEGORIES).join(', ')}`,
+        {
+          field: 'category',
+        },
+      );
+    if (!(a.level in BLOCKER_LEVELS))
+      throw new DomainError(
+        'INVALID_DATA',
+        `level must be one of ${Object.keys(BLOCKER_LEVELS).join(', ')}`,
+        {
+          field: 'level',
+        },
+      );
+    const responsible = policy.organisations.find((o) => o.id === a.responsibleOrg);
+    if (!responsible || !(RESPONSIBLE_ORG_KINDS as readonly string[]).includes(responsible.kind))
+      throw new DomainError(
+        'INVALID_DATA',
+        `responsibleOrg must be a department, county or special group of the policy`,
+        { field: 'responsibleOrg' },
+      );
+    const description = requireText(a.description, 'description', 2000).trim();
+    const blockers = (s.blockers ??= []);
+    if (blockers.length >= BLOCKERS_PER_PROJECT_LIMIT)
+      throw new DomainError(
+        'INVALID_DATA',
+        `a project carries at most ${BLOCKERS_PER_PROJECT_LIMIT} blockers`,
+        {
+          field: 'description',
+        },
+      );
+    const number = blockers.length + 1;
+    const id = blockerIdOf(s.projectId, number);
+    blockers.push({
+      id,
+      number,
+      category: a.category,
+      level: a.level,
+      responsibleOrg: a.responsibleOrg,
+      description,
+      raisedBy: ctx.req.actor,
+      raisedAt: ctx.now,
+      status: 'OPEN',
+      round: 1,
+      escalationLevel: 0,
+      started: false,
+    });
+    ctx.touchedBlocker = id;
+    event(ctx, 'BLOCKER_RAISED', {
+      blockerId: id,
+      category: a.category,
+      level: a.level,
+      responsibleOrg: a.responsibleOrg,
+      description,
+    });
+    return `blocker ${id} raised; ${a.responsibleOrg} is responsible`;
+  },
+
   withdraw(ctx, a) {
     const { s } = ctx;
     requireStage(s, PRE_START_LIVE_STAGES);
@@ -755,31 +840,6 @@ function event(ctx: Ctx, type: string, data: Record<string, unknown>): void {
   });
 }
 
-/** Appends an audit event to the read-model outbox; `stageBefore` is the stage when the action began. */
-export function recordEvent(
-  s: ProjectState,
-  e: {
-    type: string;
-    actor?: Actor | undefined;
-    requestId?: string | undefined;
-    stageBefore: Stage;
-    at: number;
-    data: Record<string, unknown>;
-  },
-): void {
-  s.seq += 1;
-  s.outbox.events.push({
-    seq: s.seq,
-    type: e.type,
-    at: e.at,
-    actor: e.actor,
-    stageBefore: e.stageBefore,
-    stageAfter: s.stage,
-    requestId: e.requestId,
-    data: JSON.parse(JSON.stringify(e.data)) as Record<string, unknown>,
-  });
-}
-
 function openTaskFor(ctx: Ctx, taskId: string, kinds: TaskKind[], checkAssignee = true): Task {
   const { s } = ctx;
   const task = s.tasks.find((t) => t.id === taskId);
@@ -896,4 +956,35 @@ export function basisPoints(part: number, whole: number): number {
   if (whole <= 0) return 0;
   const w = BigInt(whole);
   return Number((BigInt(part) * 10000n + w / 2n) / w);
+}
+
+/**
+ * A blocker's workflow reports a change (resolved, reopened, closed, escalated): the project's summary follows
+ * and its audit trail records it, so the project's read model, reports and supervisors see it.
+ * Returns false for a stale or unknown report (signals may arrive late or twice).
+ */
+export function applyBlockerChange(s: ProjectState, change: BlockerChange): boolean {
+  const b = s.blockers?.find((x) => x.id === change.blockerId);
+  if (!b) return false;
+  const order = (x: { round: number; status: string; escalationLevel: number }) =>
+    x.round * 1000 + (x.status === 'CLOSED' ? 200 : x.status === 'RESOLVED' ? 100 : 0) + x.escalationLevel;
+  if (order(change) <= order(b)) return false;
+  const before = { status: b.status, escalationLevel: b.escalationLevel, round: b.round };
+  Object.assign(b, {
+    status: change.status,
+    round: change.round,
+    escalationLevel: change.escalationLevel,
+    closedAt: change.closedAt,
+  });
+  recordEvent(s, {
+    type: 'BLOCKER_UPDATED',
+    stageBefore: s.stage,
+    at: change.at,
+    data: {
+      blockerId: b.id,
+      before,
+      after: { status: b.status, escalationLevel: b.escalationLevel, round: b.round },
+    },
+  });
+  return true;
 }

@@ -1,6 +1,6 @@
 import type { Actor, ProjectDetails, Stage } from './project';
 
-export type TaskKind = 'REVIEW' | 'APPROVAL_MATTER' | 'STEP' | 'REPORT' | 'GATE';
+export type TaskKind = 'REVIEW' | 'APPROVAL_MATTER' | 'STEP' | 'REPORT' | 'GATE' | 'BLOCKER';
 export type TaskStatus = 'OPEN' | 'DONE' | 'CANCELLED';
 export type ReviewDecision = 'PASS' | 'REJECT' | 'RETURN';
 
@@ -91,6 +91,40 @@ export interface Payment {
 }
 
 /** Everything the workflow knows; carried whole across continue-as-new. */
+/**
+ * What the clock functions (domain/time.ts) work on: a holder of tasks that records events and queues
+ * read-model writes. A project is one; so is a blocker, whose single open task runs the same ladder.
+ */
+export interface TaskLedger {
+  projectId: string;
+  details: ProjectDetails;
+  stage: Stage;
+  tasks: Task[];
+  seq: number;
+  flags: { overdue: boolean };
+  outbox: { events: ProjectEvent[]; taskIds: string[]; notifications?: NotificationIntent[] | undefined };
+}
+
+export type BlockerStatus = 'OPEN' | 'RESOLVED' | 'CLOSED';
+
+/** The project's own record of a blocker raised on it; its child workflow owns the details and the clock. */
+export interface BlockerSummary {
+  id: string; // `<projectId>-B<n>`; the child workflow is `blocker-<id>`
+  number: number;
+  category: string;
+  level: string;
+  responsibleOrg: string;
+  description: string;
+  raisedBy: Actor;
+  raisedAt: number;
+  status: BlockerStatus;
+  round: number;
+  escalationLevel: number;
+  /** False until the project workflow has started the blocker's child workflow. */
+  started: boolean;
+  closedAt?: number | undefined;
+}
+
 export interface ProjectState {
   projectId: string;
   policyVersion: string;
@@ -121,6 +155,8 @@ export interface ProjectState {
   lastProgressAt: number; // last approval progress, for reserve staleness
   flags: { stale: boolean; overdue: boolean };
   staleRound?: number | undefined; // how many times the reserve went stale (names the staleness task)
+  /** Blockers (堵点) raised on the project; absent in runs recorded before blockers existed. */
+  blockers?: BlockerSummary[] | undefined;
   seq: number; // transition counter; event `seq` and Mongo transition ids derive from it
   /** Results of processed request ids, newest last; bounded, carried across continue-as-new. */
   processed: { requestId: string; result: ActionResult }[];
@@ -144,6 +180,7 @@ export interface ActionResult {
   seq: number;
   message: string;
   taskId?: string | undefined;
+  blockerId?: string | undefined;
 }
 
 /** What the read model receives after transitions: the new record plus what changed since the last sync. */

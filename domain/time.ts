@@ -5,8 +5,9 @@
  */
 import type { Duration, Policy } from '../policy/schema';
 import type { ProjectDetails } from './project';
-import type { NotificationIntent, ProjectState, Task, TaskDeadline, TaskSchedule } from './state';
-import { recordEvent } from './lifecycle';
+import type { NotificationIntent, ProjectState, Task, TaskDeadline, TaskLedger, TaskSchedule } from './state';
+import { blockerDeadline } from './blockers';
+import { recordEvent } from './events';
 
 /** The deadline rule of a task from the policy, shortened for green-channel (major) projects. */
 export function deadlineRuleFor(
@@ -38,6 +39,7 @@ function baseRule(policy: Policy, task: Pick<Task, 'kind' | 'key' | 'tier'>): Du
   if (task.key === 'G-START') return policy.startGate.deadline;
   if (task.key === 'G-COMPLETION') return policy.implementation.completionDeadline;
   if (task.key.startsWith('G-STALE')) return { seconds: 0 };
+  if (task.kind === 'BLOCKER') return blockerDeadline(policy, task.key);
   return undefined;
 }
 
@@ -64,7 +66,7 @@ export type ScheduleResult =
   | { taskId: string; ok: false; reason: string };
 
 /** Tasks whose deadline must be (re)computed, as requests for the scheduling activity. */
-export function scheduleRequests(s: ProjectState, policy: Policy): ScheduleRequest[] {
+export function scheduleRequests(s: TaskLedger, policy: Policy): ScheduleRequest[] {
   const out: ScheduleRequest[] = [];
   for (const t of s.tasks) {
     if (t.status !== 'OPEN' || !t.clock?.needsSchedule) continue;
@@ -91,7 +93,7 @@ export function scheduleRequests(s: ProjectState, policy: Policy): ScheduleReque
 
 /** Applies computed schedules: the ladder restarts from the new deadline, past reminders are not replayed. */
 export function applySchedules(
-  s: ProjectState,
+  s: TaskLedger,
   policy: Policy,
   results: ScheduleResult[],
   now: number,
@@ -156,6 +158,14 @@ function isPaused(t: Task): boolean {
 
 /** The next instant something falls due (a reminder, an escalation, reserve staleness), if any. */
 export function nextWakeAt(s: ProjectState, policy: Policy, now: number): number | undefined {
+  const clocks = nextClockWakeAt(s, now);
+  const stale = staleAt(s, policy);
+  if (stale === undefined) return clocks;
+  return clocks === undefined ? stale : Math.min(clocks, stale);
+}
+
+/** The next instant a task's reminder or escalation falls due, or its overdue flag turns on, if any. */
+export function nextClockWakeAt(s: TaskLedger, now: number): number | undefined {
   let next = Number.POSITIVE_INFINITY;
   for (const t of s.tasks) {
     if (t.status !== 'OPEN' || !t.schedule || isPaused(t)) continue;
@@ -165,8 +175,6 @@ export function nextWakeAt(s: ProjectState, policy: Policy, now: number): number
     if (esc) next = Math.min(next, esc.at);
     if (t.deadline && t.deadline.dueAt + 1 > now) next = Math.min(next, t.deadline.dueAt + 1); // the overdue flag turns on
   }
-  const stale = staleAt(s, policy);
-  if (stale !== undefined) next = Math.min(next, stale);
   return Number.isFinite(next) ? next : undefined;
 }
 
@@ -180,8 +188,19 @@ export function staleAt(s: ProjectState, policy: Policy): number | undefined {
   return d.getTime();
 }
 
-/** Fires every reminder and escalation due at `now`, records them, and returns what must be delivered. */
+/** Fires every reminder, escalation and reserve staleness due at `now`; returns what must be delivered. */
 export function fireDue(s: ProjectState, policy: Policy, now: number): NotificationIntent[] {
+  const out = fireTaskClocks(s, policy, now);
+  const stale = staleAt(s, policy);
+  if (stale !== undefined && stale <= now) {
+    out.push(...markStale(s, now));
+    refreshOverdue(s, now);
+  }
+  return out;
+}
+
+/** Fires every reminder and escalation due at `now`, records them, and returns what must be delivered. */
+export function fireTaskClocks(s: TaskLedger, policy: Policy, now: number): NotificationIntent[] {
   const out: NotificationIntent[] = [];
   for (const t of s.tasks) {
     if (t.status !== 'OPEN' || !t.schedule || !t.deadline || isPaused(t)) continue;
@@ -234,8 +253,6 @@ export function fireDue(s: ProjectState, policy: Policy, now: number): Notificat
       });
     }
   }
-  const stale = staleAt(s, policy);
-  if (stale !== undefined && stale <= now) out.push(...markStale(s, now));
   refreshOverdue(s, now);
   return out;
 }
@@ -269,19 +286,19 @@ function markStale(s: ProjectState, now: number): NotificationIntent[] {
   return [];
 }
 
-export function refreshOverdue(s: ProjectState, now: number): void {
+export function refreshOverdue(s: TaskLedger, now: number): void {
   s.flags.overdue = s.tasks.some(
     (t) => t.status === 'OPEN' && t.deadline !== undefined && !isPaused(t) && t.deadline.dueAt < now,
   );
 }
 
-export function nextDeadline(s: ProjectState): number | undefined {
+export function nextDeadline(s: TaskLedger): number | undefined {
   const due = s.tasks.filter((t) => t.status === 'OPEN' && t.deadline).map((t) => t.deadline!.dueAt);
   return due.length ? Math.min(...due) : undefined;
 }
 
 function resolveRecipients(
-  s: ProjectState,
+  s: TaskLedger,
   policy: Policy,
   t: Task,
   kinds: string[],
@@ -301,7 +318,7 @@ function resolveRecipients(
   return out;
 }
 
-function taskPayload(s: ProjectState, t: Task): Record<string, unknown> {
+function taskPayload(s: TaskLedger, t: Task): Record<string, unknown> {
   return {
     projectId: s.projectId,
     projectName: s.details.name,
@@ -313,7 +330,7 @@ function taskPayload(s: ProjectState, t: Task): Record<string, unknown> {
   };
 }
 
-function adminAlert(s: ProjectState, policy: Policy, t: Task, message: string): NotificationIntent {
+function adminAlert(s: TaskLedger, policy: Policy, t: Task, message: string): NotificationIntent {
   return {
     key: `${t.id}:admin:${s.seq}`,
     template: 'GENERIC',
@@ -322,6 +339,6 @@ function adminAlert(s: ProjectState, policy: Policy, t: Task, message: string): 
   };
 }
 
-function touch(s: ProjectState, taskId: string): void {
+function touch(s: TaskLedger, taskId: string): void {
   if (!s.outbox.taskIds.includes(taskId)) s.outbox.taskIds.push(taskId);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ReportingPolicySchema } from '../reports/policy';
 
 const id = z.string().regex(/^[a-z][a-z0-9-]*$/, 'lower-case id: letters, digits, hyphens');
 
@@ -123,6 +124,14 @@ export const PolicySchema = z
       completionDeadline: DurationSchema,
       monthlyReportDueDay: z.number().int().min(1).max(28),
     }),
+    /** Report weights, red/black list sizes and portfolio targets (every field has a default; see FORMULAS). */
+    reporting: ReportingPolicySchema.prefault({}),
+    /** Blockers (堵点): the time the responsible organisation has to solve one, by level (三级联动). */
+    blockers: z
+      .strictObject({
+        deadline: z.strictObject({ COUNTY: DurationSchema, CITY: DurationSchema, PROVINCE: DurationSchema }),
+      })
+      .optional(),
     time: z.strictObject({
       uncoveredYear: z.enum(['refuse', 'provisional']),
       greenChannelPercent: z.number().int().min(10).max(100),

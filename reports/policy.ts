@@ -4,8 +4,8 @@ const percent = z.number().int().min(0).max(100);
 const weight = z.number().int().min(0).max(100);
 
 /**
- * The reporting part of the policy (to be merged into PolicySchema as `reporting:`; every field has a
- * default, so existing policy documents stay valid). Values not in the seed are ours and marked default.
+ * The reporting part of the policy (`reporting:` in the policy document; every field has a default, so a
+ * document without it stays valid). Values not in the seed are ours and marked default.
  */
 export const ReportingPolicySchema = z.strictObject({
   /** Weights of the four assessment metrics in the composite score (default: equal). */

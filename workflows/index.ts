@@ -1,3 +1,4 @@
 export { projectLifecycle } from './project-lifecycle';
 export { notificationDelivery } from './notification-delivery';
 export { supervisionRun } from './supervision';
+export { projectBlocker } from './project-blocker';

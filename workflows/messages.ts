@@ -1,10 +1,20 @@
 /** The sandbox-safe contract between the project workflow, the worker, the client and the API. */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Policy } from '../policy/schema';
 import { ACTION_TYPES, type ActionRequest, type ActionType, type ProjectAction } from '../domain/actions';
 import type { Actor, ProjectDetails } from '../domain/project';
 import type { ActionResult, ProjectState, Task } from '../domain/state';
 import type { ProjectSnapshot } from '../domain/state';
+import {
+  BLOCKER_ACTION_TYPES,
+  type BlockerActionType,
+  type BlockerChange,
+  type BlockerRecord,
+  type BlockerRequest,
+  type BlockerResult,
+  type BlockerStart,
+  type BlockerState,
+} from '../domain/blockers';
 
 export const PROJECT_WORKFLOW_TYPE = 'projectLifecycle';
 
@@ -30,3 +40,33 @@ export const actionUpdates = Object.fromEntries(
 ) as { [K in ActionType]: ActionUpdate<K> };
 
 export const getProjectQuery = defineQuery<ProjectView>('getProject');
+
+// ---------------------------------------------------------------------------------------------- blockers
+
+export const BLOCKER_WORKFLOW_TYPE = 'projectBlocker';
+
+export interface ProjectBlockerInput {
+  start: BlockerStart;
+  policy: Policy;
+  /** Present after continue-as-new. */
+  state?: BlockerState;
+}
+
+/** A blocker as its workflow knows it: the record, its tasks (resolution and confirmation rounds). */
+export interface BlockerView {
+  projectId: string;
+  blocker: BlockerRecord;
+  tasks: Task[];
+  escalationLevel: number;
+  overdue: boolean;
+  seq: number;
+}
+
+export const blockerUpdates = Object.fromEntries(
+  BLOCKER_ACTION_TYPES.map((t) => [t, defineUpdate<BlockerResult, [BlockerRequest]>(t)]),
+) as { [K in BlockerActionType]: ReturnType<typeof defineUpdate<BlockerResult, [BlockerRequest]>> };
+
+export const getBlockerQuery = defineQuery<BlockerView>('getBlocker');
+
+/** From a blocker's workflow to its project's workflow. */
+export const blockerChangedSignal = defineSignal<[BlockerChange]>('blockerChanged');

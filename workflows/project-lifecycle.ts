@@ -1,6 +1,6 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -8,45 +8,39 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createReadModelActivities } from '../activities/read-model';
-import type { createDeadlineActivities } from '../activities/deadlines';
-import type { NotificationActivities } from '../activities/notifications';
 import { ACTION_TYPES, type ActionRequest } from '../domain/actions';
-import { DomainError } from '../domain/errors';
+import { blockerWorkflowId } from '../domain/blockers';
 import {
   applyAction,
+  applyBlockerChange,
   createInitialState,
   isTerminal,
-  recordEvent,
   validateAction,
 } from '../domain/lifecycle';
 import { ProjectNextDeadlineAttr, ProjectOverdueAttr, ProjectStageAttr } from '../domain/search-attributes';
+import { snapshotOf, type ProjectSnapshot, type ProjectState } from '../domain/state';
+import { fireDue, nextDeadline, nextWakeAt } from '../domain/time';
+import { blockerChangedSignal, actionUpdates, getProjectQuery, type ProjectLifecycleInput } from './messages';
+import { projectBlocker } from './project-blocker';
 import {
-  snapshotOf,
-  type NotificationIntent,
-  type ProjectSnapshot,
-  type ProjectState,
-} from '../domain/state';
-import { applySchedules, fireDue, nextDeadline, nextWakeAt, scheduleRequests } from '../domain/time';
-import { actionUpdates, getProjectQuery, type ProjectLifecycleInput } from './messages';
+  asFailure,
+  enqueueQueued,
+  flushOutbox,
+  hasUnsynced,
+  needsScheduling,
+  pendingNotifications,
+  queueNotifications,
+  scheduleDeadlines,
+} from './task-clock';
 
 const { syncReadModel } = proxyActivities<ReturnType<typeof createReadModelActivities>>({
   startToCloseTimeout: '30 seconds',
   // Mongo may be down for a while; the project waits (writes are idempotent) rather than failing.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-
-const { scheduleTaskDeadlines } = proxyActivities<ReturnType<typeof createDeadlineActivities>>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-
-// Enqueueing only writes the outbox and starts delivery workflows; delivery itself never blocks the project.
-const { enqueueNotifications } = proxyActivities<NotificationActivities>({
-  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
@@ -64,13 +58,22 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
   for (const type of ACTION_TYPES) {
     setHandler(
       actionUpdates[type],
-      (req: ActionRequest) => asFailure(() => applyAction(s, policy, req, Date.now())),
+      async (req: ActionRequest) => {
+        const result = asFailure(() => applyAction(s, policy, req, Date.now()));
+        // A raised blocker is answered once its workflow runs, so the caller can act on it straight away.
+        const raised = result.blockerId;
+        if (raised) await condition(() => s.blockers?.find((b) => b.id === raised)?.started === true);
+        return result;
+      },
       {
         validator: (req: ActionRequest) => asFailure(() => validateAction(s, policy, req, Date.now())),
       },
     );
   }
   setHandler(getProjectQuery, () => ({ ...snapshotOf(s), tasks: s.tasks }));
+  setHandler(blockerChangedSignal, (change) => {
+    applyBlockerChange(s, change);
+  });
 
   const timed = patched(TASK_DEADLINES_PATCH);
   const indexed = { stage: '', overdue: false, nextDeadline: -1 };
@@ -79,18 +82,20 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
       hasUnsynced(s) ||
       isTerminal(s.stage) ||
       continueAsNewDue(input) ||
+      unstartedBlockers(s) > 0 ||
       (timed && (needsScheduling(s) || pendingNotifications(s) > 0));
     const wakeAt = timed ? nextWakeAt(s, policy, Date.now()) : undefined;
     if (wakeAt === undefined) await condition(wake);
     else await condition(wake, Math.max(1, wakeAt - Date.now()));
 
+    await startBlockers(s, input);
     if (timed && !isTerminal(s.stage)) {
-      const requests = scheduleRequests(s, policy);
-      if (requests.length > 0)
-        queueNotifications(s, applySchedules(s, policy, await scheduleTaskDeadlines(requests), Date.now()));
+      await scheduleDeadlines(s, policy);
       queueNotifications(s, fireDue(s, policy, Date.now()));
     }
-    if (timed) await enqueueQueued(s);
+    // Runs that removed a project before this release asked for no replacement: replay them unchanged.
+    if (timed)
+      await enqueueQueued(s, (n) => n.key.endsWith(':replacement') && !patched(REPLACEMENT_REQUEST_PATCH));
     if (hasUnsynced(s)) await flushReadModel(s);
     if (indexed.stage !== s.stage) {
       upsertSearchAttributes([{ key: ProjectStageAttr, value: s.stage }]);
@@ -111,51 +116,6 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
   }
 }
 
-function needsScheduling(s: ProjectState): boolean {
-  return s.tasks.some(
-    (t) => t.status === 'OPEN' && t.clock?.needsSchedule && !t.clock.pauses.some((p) => p.to === undefined),
-  );
-}
-
-function pendingNotifications(s: ProjectState): number {
-  return s.outbox.notifications?.length ?? 0;
-}
-
-function queueNotifications(s: ProjectState, intents: NotificationIntent[]): void {
-  if (intents.length > 0) (s.outbox.notifications ??= []).push(...intents);
-}
-
-/** Hands queued notifications to the durable outbox, oldest first; keys make a retry harmless. */
-async function enqueueQueued(s: ProjectState): Promise<void> {
-  const queue = s.outbox.notifications ?? [];
-  while (queue.length > 0) {
-    const n = queue[0]!;
-    // Runs that removed a project before this release asked for no replacement: replay them unchanged.
-    if (n.key.endsWith(':replacement') && !patched(REPLACEMENT_REQUEST_PATCH)) {
-      queue.shift();
-      continue;
-    }
-    try {
-      await enqueueNotifications({
-        notificationKey: n.key,
-        recipients: n.recipients,
-        template: n.template,
-        payload: n.payload,
-      });
-    } catch (err) {
-      // Only a refusal that retrying cannot cure ends here; a notification must never fail the project.
-      if (!(err instanceof ActivityFailure)) throw err;
-      recordEvent(s, {
-        type: 'NOTIFICATION_REFUSED',
-        stageBefore: s.stage,
-        at: Date.now(),
-        data: { key: n.key, reason: err.cause?.message ?? err.message },
-      });
-    }
-    queue.shift();
-  }
-}
-
 /** Keeps the Web UI's overdue flag and next deadline current. */
 function indexTime(s: ProjectState, indexed: { overdue: boolean; nextDeadline: number }): void {
   const next = nextDeadline(s) ?? 0;
@@ -168,10 +128,6 @@ function indexTime(s: ProjectState, indexed: { overdue: boolean; nextDeadline: n
   indexed.nextDeadline = next;
 }
 
-function hasUnsynced(s: ProjectState): boolean {
-  return s.outbox.events.length > 0 || s.outbox.taskIds.length > 0;
-}
-
 function continueAsNewDue(input: ProjectLifecycleInput): boolean {
   const info = workflowInfo();
   if (input.continueAsNewAtHistoryLength !== undefined)
@@ -179,39 +135,35 @@ function continueAsNewDue(input: ProjectLifecycleInput): boolean {
   return info.continueAsNewSuggested;
 }
 
-/** Writes what changed to Mongo; entries that arrive while the activity runs stay for the next flush. */
-async function flushReadModel(s: ProjectState): Promise<void> {
-  const events = s.outbox.events.slice();
-  const taskIds = s.outbox.taskIds;
-  s.outbox.taskIds = []; // a task touched again while the activity runs is queued afresh
-  try {
-    await syncReadModel({
-      projectId: s.projectId,
-      seq: s.seq,
-      snapshot: snapshotOf(s),
-      events,
-      tasks: s.tasks.filter((t) => taskIds.includes(t.id)),
-    });
-  } catch (err) {
-    s.outbox.taskIds = [...new Set([...taskIds, ...s.outbox.taskIds])];
-    throw err;
-  }
-  s.outbox.events.splice(0, events.length);
+/** Writes what changed to Mongo. */
+function flushReadModel(s: ProjectState): Promise<void> {
+  return flushOutbox(s, (changes) =>
+    syncReadModel({ projectId: s.projectId, seq: s.seq, snapshot: snapshotOf(s), ...changes }),
+  );
 }
 
-/** Domain refusals become typed ApplicationFailures; anything else would wedge the workflow task. */
-function asFailure<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof DomainError) {
-      throw ApplicationFailure.create({
-        type: err.type,
-        message: err.message,
-        details: [err.details],
-        nonRetryable: true,
-      });
-    }
-    throw ApplicationFailure.create({ type: 'INTERNAL', message: String(err), nonRetryable: true });
+function unstartedBlockers(s: ProjectState): number {
+  return s.blockers?.filter((b) => !b.started).length ?? 0;
+}
+
+/**
+ * Starts the child workflow of each newly raised blocker. It outlives the project's run (continue-as-new, or
+ * completion while a blocker is still open) and reports back by signal.
+ */
+async function startBlockers(s: ProjectState, input: ProjectLifecycleInput): Promise<void> {
+  for (const b of s.blockers ?? []) {
+    if (b.started) continue;
+    await startChild(projectBlocker, {
+      workflowId: blockerWorkflowId(b.id),
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      args: [
+        {
+          start: { projectId: s.projectId, projectStage: s.stage, details: s.details, summary: { ...b } },
+          policy: input.policy,
+        },
+      ],
+    });
+    b.started = true;
   }
 }

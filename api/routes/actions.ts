@@ -16,16 +16,12 @@ export const ActionResultSchema = z.object({
   seq: z.number().int(),
   message: z.string(),
   taskId: z.string().optional(),
+  blockerId: z.string().optional(),
   requestId: z.string(),
 });
 
-/** Sends one lifecycle action as an Update; the Idempotency-Key (scoped to the caller) is its update id. */
-async function sendAction(
-  deps: ApiDeps,
-  ctx: RouteContext<unknown, unknown, unknown>,
-  projectId: string,
-  action: ProjectAction,
-) {
+/** The update id of an action: the caller's Idempotency-Key (scoped to the caller), else a fresh id. */
+export function requestIdOf(ctx: RouteContext<unknown, unknown, unknown>): string {
   const key = ctx.req.get('Idempotency-Key');
   if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
     throw new ApiError(
@@ -38,10 +34,20 @@ async function sendAction(
       },
     );
   }
+  return key ? `${ctx.actor.userId}:${key}` : randomUUID();
+}
+
+/** Sends one lifecycle action as an Update; the Idempotency-Key (scoped to the caller) is its update id. */
+export async function sendAction(
+  deps: ApiDeps,
+  ctx: RouteContext<unknown, unknown, unknown>,
+  projectId: string,
+  action: ProjectAction,
+) {
+  const requestId = requestIdOf(ctx);
   if (!(await deps.models.Project.exists({ _id: projectId })) && !(await loadProjectView(deps, projectId))) {
     throw new ApiError(404, 'not-found', 'Not found', `no project ${projectId}`);
   }
-  const requestId = key ? `${ctx.actor.userId}:${key}` : randomUUID();
   const result = await deps.projects.act(
     projectId,
     requestId,

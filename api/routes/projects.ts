@@ -27,7 +27,7 @@ function badField(path: string, message: string): ApiError {
   });
 }
 
-async function readable(deps: ApiDeps, actor: Parameters<typeof canRead>[0], id: string) {
+export async function readable(deps: ApiDeps, actor: Parameters<typeof canRead>[0], id: string) {
   const view = await loadProjectView(deps, id);
   // Not readable and not existing answer alike, so ids of other organisations' projects do not leak.
   if (!view || !canRead(actor, view)) throw new ApiError(404, 'not-found', 'Not found', `no project ${id}`);

@@ -85,7 +85,11 @@ test('every role is refused on every endpoint it is not in the table for, and le
     .send(CREATE_PROJECT_EXAMPLE);
   const projectId = created.body.projectId as string;
   const fill = (p: string) =>
-    p.replace('{id}', projectId).replace('{taskId}', `${projectId}~R1-T1-ndrc`).replace('{year}', '2027');
+    p
+      .replace('{id}', projectId)
+      .replace('{taskId}', `${projectId}~R1-T1-ndrc`)
+      .replace('{year}', '2027')
+      .replace('{blockerId}', `${projectId}-B1`);
   let checked = 0;
   for (const op of ops) {
     for (const role of ROLES) {

@@ -17,6 +17,7 @@ export function secondsPolicy(dueSeconds = 6): Policy {
   for (const m of [...p.reserve.matters, ...p.preConstruction.steps]) m.deadline = due;
   p.startGate.deadline = due;
   p.implementation.completionDeadline = due;
+  p.blockers = { deadline: { COUNTY: due, CITY: due, PROVINCE: due } };
   p.time.reminders = [{ seconds: 4 }, { seconds: 2 }, { seconds: 0 }];
   p.time.escalation = p.time.escalation.map((e) => ({ ...e, after: { seconds: e.level } }));
   p.time.extensions = { maxPerTask: 1, maxWorkingDays: 30 };

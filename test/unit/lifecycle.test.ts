@@ -269,7 +269,7 @@ describe('creating a project', () => {
     // Assert
     expect(s).toMatchObject({
       projectId: 'p-9',
-      policyVersion: '2025.1',
+      policyVersion: '2025.2',
       stage: 'DRAFT',
       round: 0,
       createdAt: T0,
@@ -288,7 +288,7 @@ describe('creating a project', () => {
         stageBefore: 'DRAFT',
         stageAfter: 'DRAFT',
         requestId: undefined,
-        data: { policyVersion: '2025.1' },
+        data: { policyVersion: '2025.2' },
       },
     ]);
   });

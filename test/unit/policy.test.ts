@@ -45,7 +45,7 @@ describe('default policy', () => {
     const loaded = loadPolicy();
 
     // Assert
-    expect(loaded.version).toBe('2025.1');
+    expect(loaded.version).toBe('2025.2');
     expect(loaded.leadingGroup).toBe('leading-group');
     expect(loaded.planInclusionOrg).toBe('ndrc');
     expect(loaded.startGate).toMatchObject({
@@ -113,6 +113,41 @@ describe('default policy', () => {
     // Assert
     expect(keysOf(recording)).toEqual(['PRELIMINARY_DESIGN']);
     expect(policy.reserve.matters.every((m) => m.recordsApprovedEstimate === false)).toBe(true);
+  });
+});
+
+describe('reporting and blockers in the policy document', () => {
+  it('carries the ranking weights, red/black list sizes, targets and blocker deadlines of the default policy', () => {
+    expect(policy.reporting.weights).toEqual({
+      conversion: 25,
+      fundsSecured: 25,
+      paymentRate: 25,
+      investmentCompletion: 25,
+    });
+    expect(policy.reporting.targets.planningPool).toEqual({
+      minProjects: 2000,
+      minInvestmentYi: 7000,
+      scope: 'FOUR_LIBRARIES',
+    });
+    expect(policy.blockers?.deadline.CITY).toEqual({ workingDays: 15 });
+  });
+
+  it('fills the reporting defaults when a document has no reporting section', () => {
+    const doc: Partial<Policy> = policyDocument();
+    delete doc.reporting;
+    expect(parsePolicy(JSON.stringify(doc), 'no-reporting.json').reporting.redBlackList).toEqual({
+      topN: 3,
+      bottomN: 3,
+    });
+  });
+
+  it('refuses weights that are all zero and an unknown blocker level', () => {
+    const zero = policyDocument();
+    zero.reporting.weights = { conversion: 0, fundsSecured: 0, paymentRate: 0, investmentCompletion: 0 };
+    expect(refusalOf(zero).message).toContain('at least one weight must be positive');
+    const level = policyDocument() as unknown as { blockers: { deadline: Record<string, unknown> } };
+    level.blockers.deadline.NATION = { workingDays: 5 };
+    expect(refusalOf(level).message).toContain('NATION');
   });
 });
 
@@ -519,7 +554,7 @@ describe('invalid policies are refused, naming the offending path', () => {
 
   it('refuses a version written as a YAML number (2025.1 unquoted)', () => {
     // Arrange
-    const text = readFileSync(DEFAULT_POLICY_PATH, 'utf8').replace("version: '2025.1'", 'version: 2025.1');
+    const text = readFileSync(DEFAULT_POLICY_PATH, 'utf8').replace("version: '2025.2'", 'version: 2025.2');
 
     // Act / Assert
     expect(() => parsePolicy(text, 'unquoted.yaml')).toThrow(/version: /);

@@ -1,3 +1,4 @@
+import { monthBefore } from '../../activities/supervision';
 import ExcelJS from 'exceljs';
 import { buildWorkCalendar, endOfShanghaiDayMs } from '../../calendar';
 import type { ProjectDoc } from '../../db/models';
@@ -822,5 +823,15 @@ describe('export', () => {
       ['目标完成', '四库分布', '口径说明'],
     ]);
     for (const r of all) expect((await toXlsx(r)).subarray(0, 2).toString()).toBe('PK');
+  });
+});
+
+describe('stage history for conversion rates', () => {
+  it('takes the stages at the start of a month, quarter or year from the monthly snapshot before it', () => {
+    expect(monthBefore('2026-07')).toBe('2026-06');
+    expect(monthBefore('2026-01')).toBe('2025-12');
+    expect(monthBefore('2026-Q3')).toBe('2026-06');
+    expect(monthBefore('2026-Q1')).toBe('2025-12');
+    expect(monthBefore('2026')).toBe('2025-12');
   });
 });
