@@ -13,6 +13,7 @@ import { secondsPolicy } from '../support/policies';
 import { LifecycleDriver } from '../support/lifecycle-driver';
 import { actor } from '../support/fixtures';
 import { projectWorkflowId } from '../../domain/project';
+import { blockerWorkflowId } from '../../domain/blockers';
 import { readToolPaths, repoRoot } from '../../infra/local-stack';
 import { stackEnv } from '../support/harness';
 
@@ -20,11 +21,13 @@ async function main(): Promise<void> {
   const release = process.argv[2];
   if (!release || !/^[a-z0-9.-]+$/.test(release)) throw new Error('usage: record-histories <release-name>');
   await globalSetup();
+  const temporalCli = readToolPaths(path.join(repoRoot(), 'data', 'tools.json')).temporal;
   const sys = await startTestSystem();
   const d = new LifecycleDriver(sys);
   const owner = actor('yaodu', 'applicant');
   const scenarios: Record<string, string> = {};
   const clientOf: Record<string, typeof sys> = {};
+  const childWorkflows: Record<string, string[]> = {};
   const systems = [sys];
   try {
     const full = await d.create({}, { continueAsNewAtHistoryLength: 60 });
@@ -77,7 +80,6 @@ async function main(): Promise<void> {
     await d.act(returned, owner, { type: 'withdraw', reason: '项目调整' });
     scenarios['returned-resubmitted-withdrawn'] = returned;
 
-    const temporalCli = readToolPaths(path.join(repoRoot(), 'data', 'tools.json')).temporal;
     // Deadlines, reminders, escalation, an extension and a paused clock, on a policy in seconds.
     const timedSys = await startTestSystem({ policy: secondsPolicy(3) });
     systems.push(timedSys);
@@ -117,35 +119,75 @@ async function main(): Promise<void> {
     scenarios['reminders-escalation-extension-pause'] = timed;
     clientOf[timed] = timedSys;
 
-    const dir = path.join(repoRoot(), 'test', 'fixtures', 'histories', release);
-    mkdirSync(dir, { recursive: true });
+    // A blocker that escalates, is resolved, reopened, resolved again and closed; the project is withdrawn.
+    const blocked = await td.create();
+    await td.act(blocked, owner, { type: 'submit' });
+    const raised = await td.act(blocked, owner, {
+      type: 'raiseBlocker',
+      category: 'LAND',
+      level: 'CITY',
+      responsibleOrg: 'natural-resources',
+      description: '用地指标未落实',
+    });
+    const blockerId = raised.blockerId!;
+    await eventually(
+      () => timedSys.projects.queryBlocker(blockerId),
+      (b) => b.escalationLevel >= 2,
+      30_000,
+    );
+    const land = actor('natural-resources');
+    await timedSys.projects.actOnBlocker(blockerId, 'b1', land, { type: 'resolveBlocker', note: '已协调' });
+    await timedSys.projects.actOnBlocker(blockerId, 'b2', owner, { type: 'reopenBlocker', reason: '未落实' });
+    await timedSys.projects.actOnBlocker(blockerId, 'b3', land, { type: 'resolveBlocker', note: '已落实' });
+    await timedSys.projects.actOnBlocker(blockerId, 'b4', owner, { type: 'confirmBlockerClosure' });
+    await eventually(
+      () => td.live(blocked),
+      (l) => l.blockers?.[0]?.status === 'CLOSED',
+      30_000,
+    );
+    await td.act(blocked, owner, { type: 'withdraw', reason: '项目调整' });
+    scenarios['blocker-escalated-reopened-closed'] = blocked;
+    clientOf[blocked] = timedSys;
+    childWorkflows['blocker-escalated-reopened-closed'] = [blockerWorkflowId(blockerId)];
+
     for (const [name, projectId] of Object.entries(scenarios)) {
       const owning = clientOf[projectId] ?? sys;
       await owning.projects.handle(projectId).result();
-      let run = 0;
-      for await (const exec of owning.client.workflow.list({
-        query: `WorkflowId = '${projectWorkflowId(projectId)}'`,
-      })) {
-        // The CLI writes the canonical proto-JSON that Worker.runReplayHistory reads.
-        const json = execFileSync(temporalCli, [
-          'workflow',
-          'show',
-          '--workflow-id',
-          exec.workflowId,
-          '--run-id',
-          exec.runId,
-          '--output',
-          'json',
-          '--address',
-          stackEnv().address,
-        ]);
-        writeFileSync(path.join(dir, `${name}.run${++run}.json`), json);
+      await record(owning, name, projectWorkflowId(projectId));
+      for (const [i, child] of (childWorkflows[name] ?? []).entries()) {
+        await owning.client.workflow.getHandle(child).result();
+        await record(owning, `${name}.child${i + 1}`, child);
       }
-      console.log(`${name}: ${run} run(s)`);
     }
   } finally {
     for (const x of systems) await x.close();
     await globalTeardown();
+  }
+
+  /** Writes every run of one workflow as `<name>.run<n>.json`. */
+  async function record(owning: typeof sys, name: string, workflowId: string): Promise<void> {
+    const dir = path.join(repoRoot(), 'test', 'fixtures', 'histories', release!);
+    mkdirSync(dir, { recursive: true });
+    let run = 0;
+    for await (const exec of owning.client.workflow.list({
+      query: `WorkflowId = '${workflowId}'`,
+    })) {
+      // The CLI writes the canonical proto-JSON that Worker.runReplayHistory reads.
+      const json = execFileSync(temporalCli, [
+        'workflow',
+        'show',
+        '--workflow-id',
+        exec.workflowId,
+        '--run-id',
+        exec.runId,
+        '--output',
+        'json',
+        '--address',
+        stackEnv().address,
+      ]);
+      writeFileSync(path.join(dir, `${name}.run${++run}.json`), json);
+    }
+    console.log(`${name}: ${run} run(s)`);
   }
 }
 
