@@ -171,7 +171,12 @@ test('in parallel screening each department has its own clock: a pause shifts on
   const other = live.tasks.find((t) => t.id === running!.id)!;
   expect(after.deadline!.dueAt - paused!.deadline!.dueAt).toBeGreaterThanOrEqual(3000);
   expect(other.deadline!.dueAt).toBe(running!.deadline!.dueAt);
-  const trail = await auditTrailOf(sys.models, id);
+  // The trail is the read model: it follows the workflow, so wait for the rescheduling to reach it.
+  const trail = await eventually(
+    () => auditTrailOf(sys.models, id),
+    (t) => forTask(t, paused!.id).some((e) => e.type === 'DEADLINE_RESCHEDULED'),
+    60_000,
+  );
   expect(forTask(trail, paused!.id).map((e) => e.type)).toEqual(
     expect.arrayContaining(['CLOCK_PAUSED', 'CLOCK_RESUMED', 'DEADLINE_RESCHEDULED']),
   );
