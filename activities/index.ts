@@ -1,6 +1,8 @@
 import type { CalendarModels } from '../db/calendar-models';
 import type { Models } from '../db/models';
+import { ProjectClient } from '../client/project-client';
 import { createDeadlineActivities } from './deadlines';
+import { createImportActivities } from './imports';
 import { createNotificationActivities, type NotificationActivityDeps } from './notifications';
 import { createReadModelActivities } from './read-model';
 import { createSupervisionActivities } from './supervision';
@@ -28,6 +30,14 @@ export function createActivities(deps: ActivityDeps) {
       calendarModels: deps.calendarModels,
       supervisionModels: deps.supervisionModels,
       policy: deps.policy,
+    }),
+    ...createImportActivities({
+      models: deps.models,
+      projects: new ProjectClient({
+        client: deps.notifications.client,
+        taskQueue: deps.notifications.taskQueue,
+        policy: deps.policy,
+      }),
     }),
   };
 }

@@ -14,6 +14,9 @@ import { projectRoutes } from './routes/projects';
 import { actionRoutes } from './routes/actions';
 import { adminRoutes } from './routes/admin';
 import { blockerRoutes } from './routes/blockers';
+import { DEFAULT_IMPORT_SETTINGS, importRoutes } from './routes/imports';
+import { IMPORT_CONTENT_TYPES } from '../imports/project-file';
+import type { ImportSettings } from '../config';
 import { mountRoutes, type AnyRouteSpec } from './registry';
 import { buildOpenApi } from './openapi';
 import { docsRouter } from './docs';
@@ -32,6 +35,8 @@ export interface ApiDeps {
   orgIndex: ReadonlyMap<string, Organisation>;
   corsOrigins: string[];
   bodyLimit: string;
+  /** Bulk import limits (defaults: 20mb, 5000 rows, 20 projects per second). */
+  imports?: ImportSettings;
   temporalUiUrl: string;
   namespace: string;
   /** How long an action may wait for the workflow's answer before the API answers 504. */
@@ -95,6 +100,7 @@ export function createApp(deps: ApiDeps): Express {
     ...adminRoutes(deps),
     ...supervisionRoutes(deps),
     ...blockerRoutes(deps),
+    ...importRoutes(deps),
   ];
   const openapi = buildOpenApi(specs, deps.projects.policy.version);
   const api = express.Router();
@@ -106,6 +112,14 @@ export function createApp(deps: ApiDeps): Express {
     express.json({ limit: deps.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }),
   );
   api.use(authenticate({ ...deps.auth, knownOrgs: new Set(deps.orgIndex.keys()) }));
+  // Uploads (the bulk import) arrive as raw bytes: only on the import route, and only once the caller is known.
+  api.use(
+    '/imports',
+    express.raw({
+      limit: deps.imports?.maxBytes ?? DEFAULT_IMPORT_SETTINGS.maxBytes,
+      type: Object.keys(IMPORT_CONTENT_TYPES),
+    }),
+  );
   mountRoutes(api, specs);
   api.use((req: Request) => {
     throw new ApiError(404, 'not-found', 'Not found', `no route ${req.method} ${req.path}`);

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     orgIndex: new Map(policy.organisations.map((o) => [o.id, o])),
     corsOrigins: config.api.corsOrigins,
     bodyLimit: config.api.bodyLimit,
+    imports: config.api.imports,
     temporalUiUrl: config.temporal.uiUrl,
     namespace: config.temporal.namespace,
     logger,

@@ -109,6 +109,17 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], version: string): R
             },
           }
         : {}),
+      ...(spec.upload
+        ? {
+            requestBody: {
+              required: true,
+              description: spec.upload.description,
+              content: Object.fromEntries(
+                spec.upload.contentTypes.map((t) => [t, { schema: { type: 'string', format: 'binary' } }]),
+              ),
+            },
+          }
+        : {}),
       responses,
     };
   }

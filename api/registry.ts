@@ -28,6 +28,8 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
   bodyExample?: unknown;
+  /** A file upload instead of a JSON body: the raw bytes arrive as a Buffer in `req.body`. */
+  upload?: { contentTypes: readonly string[]; description: string };
   /** Responses other than the problem types every route may answer. */
   success: { status: number; description: string; schema?: z.ZodType };
   /** Problem statuses this route may answer beyond 400/401/403/413/503. */
@@ -60,7 +62,22 @@ export function mountRoutes(router: Router, specs: readonly AnyRouteSpec[]): voi
       const params: unknown = spec.params ? parse(spec.params, req.params, 'params') : req.params;
       const query: unknown = spec.query ? parse(spec.query, req.query, 'query') : {};
       const body: unknown = spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined;
-      if (!spec.body && spec.method !== 'get' && req.body && Object.keys(req.body as object).length > 0) {
+      const jsonBody = req.body !== undefined && !Buffer.isBuffer(req.body);
+      if (spec.upload && jsonBody && Object.keys(req.body as object).length > 0) {
+        throw new ApiError(
+          415,
+          'unsupported-media-type',
+          'Unsupported media type',
+          `upload the file as ${spec.upload.contentTypes.join(' or ')}`,
+        );
+      }
+      if (
+        !spec.body &&
+        !spec.upload &&
+        spec.method !== 'get' &&
+        req.body &&
+        Object.keys(req.body as object).length > 0
+      ) {
         throw new ApiError(400, 'validation', 'Validation failed', 'this endpoint takes no request body', {
           errors: [{ in: 'body', path: '', message: 'no body expected' }],
         });

@@ -34,6 +34,12 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^\d+(kb|mb)$/)
     .default('100kb'),
+  IMPORT_MAX_BYTES: z
+    .string()
+    .regex(/^\d+(kb|mb)$/)
+    .default('20mb'),
+  IMPORT_MAX_ROWS: z.coerce.number().int().min(1).max(50_000).default(5000),
+  IMPORT_RATE_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(20),
   SMTP_HOST: z.string().min(1).default('127.0.0.1'),
   SMTP_PORT: port.default(25),
   SMTP_SECURE: z.enum(['true', 'false']).default('false'),
@@ -56,7 +62,14 @@ export interface AppConfig {
     retentionDays: number;
   };
   mongo: { uri: string };
-  api: { host: string; port: number; corsOrigins: string[]; bodyLimit: string; updateTimeoutMs: number };
+  api: {
+    host: string;
+    port: number;
+    corsOrigins: string[];
+    bodyLimit: string;
+    updateTimeoutMs: number;
+    imports: ImportSettings;
+  };
   auth: {
     jwtSecret: string | undefined;
     jwksUrl: string | undefined;
@@ -103,6 +116,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         .filter(Boolean),
       bodyLimit: e.API_BODY_LIMIT,
       updateTimeoutMs: e.API_UPDATE_TIMEOUT_MS,
+      imports: {
+        maxBytes: e.IMPORT_MAX_BYTES,
+        maxRows: e.IMPORT_MAX_ROWS,
+        ratePerSecond: e.IMPORT_RATE_PER_SECOND,
+      },
     },
     auth: {
       jwtSecret: e.JWT_SECRET,
@@ -122,4 +140,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     policyPath: e.POLICY_PATH,
     tools: { temporalCliPath: e.TEMPORAL_CLI_PATH, ferretDbPath: e.FERRETDB_PATH },
   };
+}
+
+/** Bulk import limits: the upload size, rows per file, and how fast its projects are created. */
+export interface ImportSettings {
+  maxBytes: string;
+  maxRows: number;
+  ratePerSecond: number;
 }

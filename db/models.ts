@@ -80,11 +80,35 @@ export interface BlockerDoc {
   updatedAt: Date;
 }
 
+/** One bulk import: the validation report, the rows to create, and progress. */
+export interface ImportJobDoc {
+  _id: string;
+  org: string;
+  actor: Record<string, unknown>;
+  fileName: string | null;
+  fileSha256: string;
+  kind: string;
+  mode: 'all-or-nothing' | 'valid-only';
+  status: 'REJECTED' | 'RUNNING' | 'COMPLETED' | 'FAILED';
+  rows: number;
+  valid: number;
+  invalid: number;
+  problems: { row: number; column: string | null; message: string }[];
+  items: { row: number; projectId: string; body: Record<string, unknown> }[];
+  toCreate: number;
+  created: number;
+  error: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
 export interface Models {
   Project: Model<ProjectDoc>;
   Task: Model<TaskDoc>;
   EventLog: Model<EventLogDoc>;
   Blocker: Model<BlockerDoc>;
+  ImportJob: Model<ImportJobDoc>;
   Inbox: Model<InboxDoc>;
 }
 
@@ -170,7 +194,34 @@ export function createModels(conn: Connection): Models {
       { versionKey: false, minimize: false, collection: 'blockers' },
     ),
   );
-  return { Project, Task, EventLog, Inbox, Blocker };
+  const ImportJob = conn.model<ImportJobDoc>(
+    'ImportJob',
+    new Schema<ImportJobDoc>(
+      {
+        _id: String,
+        org: String,
+        actor: mixed,
+        fileName: String,
+        fileSha256: String,
+        kind: String,
+        mode: String,
+        status: String,
+        rows: Number,
+        valid: Number,
+        invalid: Number,
+        problems: mixed,
+        items: mixed,
+        toCreate: Number,
+        created: Number,
+        error: String,
+        createdAt: Date,
+        updatedAt: Date,
+        finishedAt: Date,
+      },
+      { versionKey: false, minimize: false, collection: 'imports' },
+    ),
+  );
+  return { Project, Task, EventLog, Inbox, Blocker, ImportJob };
 }
 
 export async function connectMongo(uri: string): Promise<Connection> {

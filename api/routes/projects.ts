@@ -10,6 +10,7 @@ import { canRead, loadProjectView } from '../project-view';
 import { route, type AnyRouteSpec } from '../registry';
 import { rawHistory, timeline } from '../history';
 import { listProjects } from '../project-list';
+import { referenceProblems } from '../project-input';
 import * as S from '../schemas';
 import { ROLES } from '../auth';
 
@@ -48,17 +49,8 @@ export function projectRoutes(deps: ApiDeps): AnyRouteSpec[] {
       problems: [409],
       idempotent: true,
       handler: async ({ req, res, actor, body: input }) => {
-        const expectKind = (id: string, field: string, kinds: string[]) => {
-          const o = deps.orgIndex.get(id);
-          if (!o || !kinds.includes(o.kind))
-            throw badField(field, `must be an organisation of kind ${kinds.join('/')}`);
-        };
-        expectKind(input.county, 'county', ['COUNTY']);
-        expectKind(input.portfolio, 'portfolio', ['SPECIAL_GROUP']);
-        expectKind(input.responsibleDept, 'responsibleDept', ['DEPARTMENT']);
-        const industries = Object.keys(deps.projects.policy.review.tier1.byIndustry);
-        if (!industries.includes(input.industry))
-          throw badField('industry', `one of ${industries.join(', ')}`);
+        const [problem] = referenceProblems(input, deps.projects.policy, deps.orgIndex);
+        if (problem) throw badField(problem.field, problem.message);
         const details: ProjectDetails = { ...input, ownerOrg: actor.org };
         const key = req.get('Idempotency-Key');
         const projectId = newProjectId(key, actor.org);

@@ -26,7 +26,7 @@ beforeAll(async () => {
       string,
       Record<
         string,
-        { description: string; requestBody?: { content: { 'application/json': { example?: unknown } } } }
+        { description: string; requestBody?: { content: Record<string, { example?: unknown } | undefined> } }
       >
     >;
   };
@@ -35,7 +35,7 @@ beforeAll(async () => {
       method,
       path: p,
       roles: op.description.replace(/^Roles: /, '').split(', '),
-      example: op.requestBody?.content['application/json'].example,
+      example: op.requestBody?.content['application/json']?.example,
     })),
   );
 });
