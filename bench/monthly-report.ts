@@ -117,6 +117,8 @@ interface PhaseStats {
 }
 
 class Meter {
+  /** Peak RSS over all phases: resetting VmHWM per phase also resets getrusage's maxRSS, so it is kept here. */
+  peakRssBytes = 0;
   constructor(private readonly ferretPid: number | undefined) {}
 
   async measure<T>(fn: () => Promise<T> | T): Promise<{ value: T; stats: PhaseStats }> {
@@ -129,11 +131,13 @@ class Meter {
     const wallMs = performance.now() - t0;
     const own = process.cpuUsage(ownBefore);
     const ferretAfter = this.ferretPid === undefined ? undefined : sampleProcess(this.ferretPid);
+    const peakRssBytes = sampleProcess(process.pid)?.peakRssBytes;
+    this.peakRssBytes = Math.max(this.peakRssBytes, peakRssBytes ?? 0);
     return {
       value,
       stats: {
         wallMs,
-        peakRssBytes: sampleProcess(process.pid)?.peakRssBytes,
+        peakRssBytes,
         cpuSeconds: (own.user + own.system) / 1e6,
         ferretCpuSeconds:
           ferretBefore && ferretAfter ? ferretAfter.cpuSeconds - ferretBefore.cpuSeconds : undefined,
@@ -227,7 +231,7 @@ interface Stack {
   conn: Connection;
 }
 
-let stack: Partial<Stack> = {};
+const stack: Partial<Stack> = {};
 
 async function startStack(): Promise<Stack> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pp-bench-report-'));
@@ -245,17 +249,25 @@ async function startStack(): Promise<Stack> {
     output: { logFile: path.join(dir, 'ferretdb.log') },
   });
   stack.ferret = ferret;
+  if (stopped) {
+    await ferret.stop(); // a signal came while it was starting: the stop already ran without it
+    throw new Error('interrupted');
+  }
   const conn = await connectMongo(`mongodb://127.0.0.1:${port}/bench_report`);
   stack.conn = conn;
   return { dir, ferret, conn };
 }
 
-async function stopStack(): Promise<void> {
-  const { conn, ferret, dir } = stack;
-  stack = {};
-  await conn?.close().catch((err: unknown) => console.error(`closing the connection: ${String(err)}`));
-  await ferret?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+let stopped: Promise<void> | undefined;
+/** Once only: a signal and the end of main() both stop the stack, and both must wait for the same stop. */
+function stopStack(): Promise<void> {
+  stopped ??= (async () => {
+    const { conn, ferret, dir } = stack;
+    await conn?.close().catch((err: unknown) => console.error(`closing the connection: ${String(err)}`));
+    await ferret?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  })();
+  return stopped;
 }
 
 function bytesUnder(dir: string): number {
@@ -587,7 +599,7 @@ async function main(): Promise<number> {
     if (table === 'overdue')
       checkEqual(tables[0]?.rows.length, (report as OverdueReport).rows.length, 'overdue table: rows');
   }
-  const processPeakRss = process.resourceUsage().maxRSS * 1024;
+  const processPeakRss = Math.max(meter.peakRssBytes, process.resourceUsage().maxRSS * 1024);
   const ferretEnd = sampleProcess(s.ferret.child.pid ?? -1);
 
   // ---------------------------------------------------------------------------------------- summary
@@ -670,21 +682,22 @@ async function main(): Promise<number> {
   return 0;
 }
 
-let exiting = false;
+let signalled: string | undefined;
 for (const sig of ['SIGINT', 'SIGTERM'] as const)
   process.on(sig, () => {
-    if (exiting) return;
-    exiting = true;
+    if (signalled) return;
+    signalled = sig;
     console.error(`\n${sig}: stopping FerretDB`);
     void stopStack().finally(() => process.exit(130));
   });
 
 void main()
   .catch((err: unknown) => {
-    console.error(err);
+    // After a signal the run fails because its connection was closed under it: that is expected, not news.
+    if (!signalled) console.error(err);
     return 1;
   })
   .then(async (code) => {
     await stopStack();
-    process.exit(code);
+    process.exit(signalled ? 130 : code);
   });
