@@ -4,11 +4,9 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
-  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createReadModelActivities } from '../activities/read-model';
 import {
   BLOCKER_ACTION_TYPES,
   applyBlockerAction,
@@ -38,12 +36,8 @@ import {
   needsScheduling,
   pendingNotifications,
   scheduleDeadlines,
+  syncBlocker,
 } from './task-clock';
-
-const { syncBlocker } = proxyActivities<ReturnType<typeof createReadModelActivities>>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
 
 /**
  * One blocker (堵点), a child of its project's workflow (id `blocker-<blockerId>`): its deadline, reminders and

@@ -6,13 +6,11 @@ import {
   continueAsNew,
   log,
   patched,
-  proxyActivities,
   setHandler,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createReadModelActivities } from '../activities/read-model';
 import { ACTION_TYPES, type ActionRequest } from '../domain/actions';
 import { blockerWorkflowId } from '../domain/blockers';
 import {
@@ -36,13 +34,8 @@ import {
   pendingNotifications,
   queueNotifications,
   scheduleDeadlines,
+  syncReadModel,
 } from './task-clock';
-
-const { syncReadModel } = proxyActivities<ReturnType<typeof createReadModelActivities>>({
-  startToCloseTimeout: '30 seconds',
-  // Mongo may be down for a while; the project waits (writes are idempotent) rather than failing.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
 
 /** Deadlines, reminders and escalation; runs recorded before it replay without them. */
 export const TASK_DEADLINES_PATCH = 'task-deadlines-v1';

@@ -4,12 +4,19 @@
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { createDeadlineActivities } from '../activities/deadlines';
+import type { createReadModelActivities } from '../activities/read-model';
 import type { NotificationActivities } from '../activities/notifications';
 import { DomainError } from '../domain/errors';
 import { recordEvent } from '../domain/events';
 import type { NotificationIntent, ProjectEvent, Task, TaskLedger } from '../domain/state';
 import type { Policy } from '../policy/schema';
 import { applySchedules, fireTaskClocks, scheduleRequests } from '../domain/time';
+
+// Mongo may be down for a while; a workflow waits (writes are idempotent) rather than failing.
+export const { syncReadModel, syncBlocker } = proxyActivities<ReturnType<typeof createReadModelActivities>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
 
 const { scheduleTaskDeadlines } = proxyActivities<ReturnType<typeof createDeadlineActivities>>({
   startToCloseTimeout: '30 seconds',
