@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import {
   failingChannels,
   type NotificationChannelRef,
@@ -12,6 +12,8 @@ import {
 import {
   DEFAULT_DELIVERY_RETRY,
   FINAL_STATUSES,
+  type ArchiveNotificationInput,
+  type SentNotification,
   type DeliveryRetryOptions,
   type FailingChannel,
   type MarkUndeliverableInput,
@@ -66,7 +68,17 @@ export interface EnqueueNotificationsResult {
   notifications: EnqueuedNotification[];
 }
 
+export interface EnqueueBatchInput {
+  notifications: EnqueueNotificationsInput[];
+}
+
+export interface EnqueueBatchResult {
+  /** Notifications that can never be enqueued (invalid), with the reason; the rest were enqueued. */
+  refused: { notificationKey: string; reason: string }[];
+}
+
 export const MAX_RECIPIENTS = 500;
+const MAX_BATCH = 100;
 const MAX_KEY_LENGTH = 400;
 
 /** Workflow type name of workflows/notification-delivery.ts; started by name so activities never load workflow code. */
@@ -76,10 +88,13 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Deterministic workflow id: a readable prefix plus a hash of the full outbox id, so sanitising never collides. */
-export function notificationWorkflowId(outboxId: string): string {
-  const readable = outboxId.replace(/[^A-Za-z0-9._@:-]+/g, '_').slice(0, 200);
-  return `notify-${readable}-${sha256(outboxId).slice(0, 16)}`;
+/**
+ * The delivery workflow of one notification (all its recipients and channels): a readable prefix plus a hash
+ * of the full key, so sanitising never collides.
+ */
+export function notificationWorkflowId(notificationKey: string): string {
+  const readable = notificationKey.replace(/[^A-Za-z0-9._@:-]+/g, '_').slice(0, 200);
+  return `notify-${readable}-${sha256(notificationKey).slice(0, 16)}`;
 }
 
 export function webhookChannelKey(url: string): string {
@@ -99,6 +114,11 @@ export function outboxId(notificationKey: string, recipient: string, channelKey:
   return `${notificationKey}|${recipient}|${channelKey}`;
 }
 
+/** The notification an outbox document belongs to (enqueueNotifications refuses keys with `|`). */
+export function notificationKeyOf(outboxIdValue: string): string {
+  return outboxIdValue.slice(0, outboxIdValue.indexOf('|'));
+}
+
 /** Activity log when running as an activity; silent when the functions are called directly (scripts, tests). */
 function activityLog(): Pick<Context['log'], 'info' | 'warn'> | undefined {
   try {
@@ -108,19 +128,37 @@ function activityLog(): Pick<Context['log'], 'info' | 'warn'> | undefined {
   }
 }
 
+/** Temporal's attempt number inside an activity; 1 when the function is called directly. */
+function currentAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
+}
+
+/** MongoDB's duplicate key error (E11000), as FerretDB reports it too. */
+function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+const INVALID_NOTIFICATION = 'InvalidNotification';
+
 function invalid(message: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, 'InvalidNotification');
+  return ApplicationFailure.nonRetryable(message, INVALID_NOTIFICATION);
 }
 
 export function createNotificationActivities(deps: NotificationActivityDeps) {
   const { models, client, taskQueue } = deps;
   const httpTimeoutMs = deps.httpTimeoutMs ?? 10_000;
   const failingAfter = deps.failingAfter ?? 3;
+  // Well inside the attempt timeout: an attempt that ran out of time would be retried, and sent again.
+  const inlineArchiveBudgetMs = 5_000;
   const retry: DeliveryRetryOptions = { ...DEFAULT_DELIVERY_RETRY, ...deps.retry };
-  // An SMTP send spans connect, greeting and data stages, each bounded by httpTimeoutMs.
-  if (retry.attemptTimeoutMs < 4 * httpTimeoutMs) {
+  // An SMTP send spans connect, greeting and data stages, each bounded by httpTimeoutMs; recording it follows.
+  if (retry.attemptTimeoutMs < 4 * httpTimeoutMs + inlineArchiveBudgetMs) {
     throw new Error(
-      `notification retry.attemptTimeoutMs (${retry.attemptTimeoutMs}) must be ≥ 4 × httpTimeoutMs (${httpTimeoutMs}) so attempts never overlap`,
+      `notification retry.attemptTimeoutMs (${retry.attemptTimeoutMs}) must be ≥ 4 × httpTimeoutMs (${httpTimeoutMs}) + ${inlineArchiveBudgetMs} ms so attempts never overlap`,
     );
   }
   const email = createEmailSender(deps.smtp, httpTimeoutMs);
@@ -141,113 +179,158 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
     return refs.filter((c, i) => refs.findIndex((o) => o.key === c.key) === i);
   }
 
-  async function startDelivery(id: string, workflowId: string): Promise<void> {
-    const input: NotificationDeliveryInput = { outboxId: id, retry };
+  /**
+   * Starts the delivery workflow; false when one with this id exists or existed. Temporal's id is the claim on
+   * a notification: REJECT_DUPLICATE refuses even a finished delivery, so a retried enqueue never sends twice.
+   */
+  async function startDelivery(outboxIds: string[], workflowId: string): Promise<boolean> {
+    const input: NotificationDeliveryInput = { outboxIds, retry };
     try {
       await client.workflow.start<typeof notificationDelivery>(NOTIFICATION_DELIVERY_WORKFLOW, {
         workflowId,
         taskQueue,
         args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       });
+      return true;
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+      throw err;
     }
   }
 
-  /** Upserts one outbox document; returns its status (the stored one when it already existed). */
-  async function upsertOutbox(
-    doc: Omit<NotificationDoc, 'createdAt' | 'updatedAt'>,
-  ): Promise<NotificationStatus> {
+  /** Puts one notification in the outbox unless it is there already (a retried enqueue). */
+  async function upsertOutbox(doc: Omit<NotificationDoc, 'createdAt' | 'updatedAt'>): Promise<void> {
     const now = new Date();
-    const res = await models.Notification.updateOne(
-      { _id: doc._id },
-      { $setOnInsert: { ...doc, createdAt: now, updatedAt: now } },
-      { upsert: true },
-    );
-    if (res.upsertedCount > 0) return doc.status;
-    const stored = await models.Notification.findById(doc._id, { status: 1 }).lean();
-    return stored?.status ?? doc.status;
+    try {
+      await models.NotificationOutbox.updateOne(
+        { _id: doc._id },
+        { $setOnInsert: { ...doc, createdAt: now, updatedAt: now } },
+        { upsert: true },
+      );
+    } catch (err) {
+      // Two concurrent upserts may both try the insert; the loser finds the document there, as it wanted.
+      if (!isDuplicateKey(err)) throw err;
+    }
   }
 
   // A channel's health document is shared by all its notifications: one writer at a time (see KeyedLock).
   const healthLock = new KeyedLock();
 
-  async function recordSuccess(doc: NotificationDoc, channel: NotificationChannelRef): Promise<void> {
-    return healthLock.run(channel.key, () => recordSuccessLocked(doc, channel));
-  }
-
-  async function recordSuccessLocked(doc: NotificationDoc, channel: NotificationChannelRef): Promise<void> {
-    const now = new Date();
-    await models.Notification.updateOne(
-      { _id: doc._id },
-      { $set: { status: 'SENT', sentAt: now, updatedAt: now, lastError: null } },
-    );
-    const before = await models.ChannelHealth.findById(channel.key, { failing: 1 }).lean();
-    await models.ChannelHealth.updateOne(
-      { _id: channel.key },
-      {
-        $set: {
-          kind: channel.kind,
-          target: channel.target,
-          org: doc.recipient.org ?? null,
-          consecutiveFailures: 0,
-          failing: false,
-          failingSince: null,
-          lastSuccessAt: now,
-        },
-      },
-      { upsert: true },
-    );
-    if (before?.failing) activityLog()?.info('notification channel healthy again', { channel: channel.key });
-  }
-
-  async function recordFailure(
-    doc: NotificationDoc,
-    channel: NotificationChannelRef,
-    reason: string,
-    permanent: boolean,
-  ): Promise<void> {
-    return healthLock.run(channel.key, () => recordFailureLocked(doc, channel, reason, permanent));
-  }
-
-  async function recordFailureLocked(
-    doc: NotificationDoc,
-    channel: NotificationChannelRef,
-    reason: string,
-    permanent: boolean,
-  ): Promise<void> {
-    const now = new Date();
-    await models.Notification.updateOne(
-      { _id: doc._id },
-      { $set: { status: permanent ? 'FAILED' : 'RETRYING', lastError: reason, updatedAt: now } },
-    );
-    await models.ChannelHealth.updateOne(
-      { _id: channel.key },
-      {
-        $inc: { consecutiveFailures: 1 },
-        $set: {
-          kind: channel.kind,
-          target: channel.target,
-          org: doc.recipient.org ?? null,
-          lastError: reason,
-          lastFailureAt: now,
-        },
-      },
-      { upsert: true },
-    );
-    const health = await models.ChannelHealth.findById(channel.key).lean();
-    if (health && !health.failing && health.consecutiveFailures >= failingAfter) {
+  async function markChannelHealthy(channel: NotificationChannelRef, org: string | null): Promise<void> {
+    return healthLock.run(channel.key, async () => {
+      const before = await models.ChannelHealth.findById(channel.key, { failing: 1 }).lean();
       await models.ChannelHealth.updateOne(
-        { _id: channel.key, failing: { $ne: true } },
-        { $set: { failing: true, failingSince: now } },
+        { _id: channel.key },
+        {
+          $set: {
+            kind: channel.kind,
+            target: channel.target,
+            org,
+            consecutiveFailures: 0,
+            failing: false,
+            failingSince: null,
+            lastSuccessAt: new Date(),
+          },
+        },
+        { upsert: true },
       );
-      activityLog()?.warn('notification channel marked failing', {
-        channel: channel.key,
-        target: channel.target,
-        org: doc.recipient.org,
-        consecutiveFailures: health.consecutiveFailures,
-        lastError: reason,
+      if (before?.failing)
+        activityLog()?.info('notification channel healthy again', { channel: channel.key });
+    });
+  }
+
+  async function markChannelFailure(
+    channel: NotificationChannelRef,
+    org: string | null,
+    reason: string,
+  ): Promise<void> {
+    return healthLock.run(channel.key, async () => {
+      const now = new Date();
+      await models.ChannelHealth.updateOne(
+        { _id: channel.key },
+        {
+          $inc: { consecutiveFailures: 1 },
+          $set: { kind: channel.kind, target: channel.target, org, lastError: reason, lastFailureAt: now },
+        },
+        { upsert: true },
+      );
+      const health = await models.ChannelHealth.findById(channel.key).lean();
+      if (health && !health.failing && health.consecutiveFailures >= failingAfter) {
+        await models.ChannelHealth.updateOne(
+          { _id: channel.key, failing: { $ne: true } },
+          { $set: { failing: true, failingSince: now } },
+        );
+        activityLog()?.warn('notification channel marked failing', {
+          channel: channel.key,
+          target: channel.target,
+          org,
+          consecutiveFailures: health.consecutiveFailures,
+          lastError: reason,
+        });
+      }
+    });
+  }
+
+  /** Writes a final record by insert alone; an existing one (a retried write) is kept as it is. */
+  async function insertFinal(doc: NotificationDoc): Promise<NotificationStatus> {
+    try {
+      await models.Notification.collection.insertOne(doc as never);
+      return doc.status;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const stored = await models.Notification.findById(doc._id, { status: 1 }).lean();
+      return stored?.status ?? doc.status;
+    }
+  }
+
+  /** See archiveNotification. */
+  async function archive(input: ArchiveNotificationInput): Promise<NotificationStatus> {
+    const doc = await models.NotificationOutbox.findById(input.outboxId).lean();
+    if (!doc) {
+      const stored = await models.Notification.findById(input.outboxId, { status: 1 }).lean();
+      return stored?.status ?? input.status;
+    }
+    const status = await insertFinal({
+      ...doc,
+      status: input.status,
+      attempts: input.attempts ?? doc.attempts,
+      sentAt: input.sentAt ? new Date(input.sentAt) : doc.sentAt,
+      lastAttemptAt: input.status === 'SENT' && input.sentAt ? new Date(input.sentAt) : doc.lastAttemptAt,
+      lastError: input.status === 'SENT' ? null : (input.lastError ?? doc.lastError),
+      updatedAt: new Date(),
+    });
+    if (status === 'SENT' && doc.channel) await markChannelHealthy(doc.channel, doc.recipient.org ?? null);
+    await models.NotificationOutbox.deleteOne({ _id: input.outboxId });
+    return status;
+  }
+
+  /**
+   * Records a successful send at once when Mongo answers within the budget; true when it did. Whatever happens
+   * here, the send stands: an error or a slow write only leaves the recording to the workflow.
+   */
+  async function archiveSent(sent: SentNotification): Promise<boolean> {
+    const recorded = archive({
+      outboxId: sent.outboxId,
+      status: 'SENT',
+      attempts: sent.attempts,
+      sentAt: sent.sentAt,
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), inlineArchiveBudgetMs);
+    });
+    try {
+      return await Promise.race([recorded.then(() => true as const), budget]);
+    } catch (err) {
+      activityLog()?.warn('recording a sent notification failed; the delivery workflow retries it', {
+        outboxId: sent.outboxId,
+        error: err instanceof Error ? err.message : String(err),
       });
+      return false;
+    } finally {
+      clearTimeout(timer);
+      recorded.catch(() => undefined); // settled later by the workflow's own archive step
     }
   }
 
@@ -280,73 +363,167 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
     });
   }
 
+  async function enqueue(input: EnqueueNotificationsInput): Promise<EnqueueNotificationsResult> {
+    if (!input.notificationKey || input.notificationKey.length > MAX_KEY_LENGTH)
+      throw invalid(`notificationKey must have 1..${MAX_KEY_LENGTH} characters`);
+    if (input.notificationKey.includes('|'))
+      throw invalid('notificationKey must not contain "|" (it separates the parts of an outbox id)');
+    if (input.recipients.length > MAX_RECIPIENTS)
+      throw invalid(`at most ${MAX_RECIPIENTS} recipients per notification`);
+    if (input.recipients.some((r) => !r.org && !r.person))
+      throw invalid('a recipient needs an org or a person');
+    const results: EnqueuedNotification[] = [];
+    const queued: EnqueuedNotification[] = [];
+    const workflowId = notificationWorkflowId(input.notificationKey);
+    const seen = new Set<string>();
+    for (const recipient of input.recipients) {
+      const rKey = recipientKey(recipient);
+      if (seen.has(rKey)) continue;
+      seen.add(rKey);
+      const { subject, text } = renderTemplate(input.template, input.payload, recipient.person?.name);
+      const base = {
+        notificationKey: input.notificationKey,
+        recipientKey: rKey,
+        recipient,
+        template: input.template,
+        payload: input.payload,
+        subject,
+        text,
+        attempts: 0,
+        lastError: null,
+        lastAttemptAt: null,
+        sentAt: null,
+      };
+      const channels = await channelsOf(recipient);
+      if (channels.length === 0) {
+        const id = outboxId(input.notificationKey, rKey, 'none');
+        const now = new Date();
+        const status = await insertFinal({
+          ...base,
+          _id: id,
+          channel: null,
+          status: 'NO_CHANNEL',
+          workflowId: null,
+          createdAt: now,
+          updatedAt: now,
+        });
+        activityLog()?.warn('notification recipient has no channel', { recipient: rKey, outboxId: id });
+        results.push({ outboxId: id, recipientKey: rKey, channel: null, status, workflowId: null });
+        continue;
+      }
+      for (const channel of channels) {
+        const id = outboxId(input.notificationKey, rKey, channel.key);
+        await upsertOutbox({ ...base, _id: id, channel, status: 'PENDING', workflowId });
+        queued.push({ outboxId: id, recipientKey: rKey, channel, status: 'PENDING', workflowId });
+      }
+    }
+    const ids = queued.map((q) => q.outboxId);
+    if (ids.length === 0 || (await startDelivery(ids, workflowId)))
+      return { notifications: [...results, ...queued] };
+    // Enqueued before. A final record means that document's delivery is over and the upsert above put it
+    // back: take it out again. (A delivery writes the final record before it deletes the outbox document,
+    // so the order of these reads and writes is safe.)
+    for (const q of queued) {
+      const stored = await models.Notification.findById(q.outboxId, { status: 1 }).lean();
+      if (stored) await models.NotificationOutbox.deleteOne({ _id: q.outboxId });
+      const final = stored !== null && FINAL_STATUSES.includes(stored.status);
+      results.push({ ...q, status: stored?.status ?? 'PENDING', workflowId: final ? null : workflowId });
+    }
+    return { notifications: results };
+  }
+
   return {
     /**
-     * Records one outbox document per (recipient, channel) and starts one delivery workflow for each, then
-     * returns without waiting for delivery. Idempotent: ids are deterministic, inserts use `$setOnInsert`,
-     * and an already started or already final delivery is not started again.
+     * Records one outbox document per (recipient, channel) and starts the notification's delivery workflow,
+     * then returns without waiting for delivery. Idempotent: ids are deterministic, inserts use `$setOnInsert`,
+     * and a delivery that runs or ran is never started again.
      */
-    async enqueueNotifications(input: EnqueueNotificationsInput): Promise<EnqueueNotificationsResult> {
-      if (!input.notificationKey || input.notificationKey.length > MAX_KEY_LENGTH)
-        throw invalid(`notificationKey must have 1..${MAX_KEY_LENGTH} characters`);
-      if (input.recipients.length > MAX_RECIPIENTS)
-        throw invalid(`at most ${MAX_RECIPIENTS} recipients per notification`);
-      const results: EnqueuedNotification[] = [];
-      const seen = new Set<string>();
-      for (const recipient of input.recipients) {
-        if (!recipient.org && !recipient.person) throw invalid('a recipient needs an org or a person');
-        const rKey = recipientKey(recipient);
-        if (seen.has(rKey)) continue;
-        seen.add(rKey);
-        const { subject, text } = renderTemplate(input.template, input.payload, recipient.person?.name);
-        const base = {
-          notificationKey: input.notificationKey,
-          recipientKey: rKey,
-          recipient,
-          template: input.template,
-          payload: input.payload,
-          subject,
-          text,
-          attempts: 0,
-          lastError: null,
-          lastAttemptAt: null,
-          sentAt: null,
-        };
-        const channels = await channelsOf(recipient);
-        if (channels.length === 0) {
-          const id = outboxId(input.notificationKey, rKey, 'none');
-          const status = await upsertOutbox({
-            ...base,
-            _id: id,
-            channel: null,
-            status: 'NO_CHANNEL',
-            workflowId: null,
-          });
-          activityLog()?.warn('notification recipient has no channel', { recipient: rKey, outboxId: id });
-          results.push({ outboxId: id, recipientKey: rKey, channel: null, status, workflowId: null });
-          continue;
-        }
-        for (const channel of channels) {
-          const id = outboxId(input.notificationKey, rKey, channel.key);
-          const workflowId = notificationWorkflowId(id);
-          const status = await upsertOutbox({ ...base, _id: id, channel, status: 'PENDING', workflowId });
-          const final = FINAL_STATUSES.includes(status);
-          if (!final) await startDelivery(id, workflowId);
-          results.push({
-            outboxId: id,
-            recipientKey: rKey,
-            channel,
-            status,
-            workflowId: final ? null : workflowId,
-          });
+    enqueueNotifications: enqueue,
+
+    /**
+     * enqueueNotifications for several notifications at once (a burst of deadlines in one workflow). A
+     * notification that can never be enqueued is reported in `refused` and the others go on; any other error
+     * fails the whole batch, which Temporal retries harmlessly (enqueueing is idempotent).
+     */
+    async enqueueNotificationBatch(input: EnqueueBatchInput): Promise<EnqueueBatchResult> {
+      if (input.notifications.length > MAX_BATCH)
+        throw invalid(`at most ${MAX_BATCH} notifications per batch`);
+      const refused: EnqueueBatchResult['refused'] = [];
+      for (const n of input.notifications) {
+        try {
+          await enqueue(n);
+        } catch (err) {
+          if (!(err instanceof ApplicationFailure) || err.type !== INVALID_NOTIFICATION) throw err;
+          refused.push({ notificationKey: n.notificationKey, reason: err.message });
         }
       }
-      return { notifications: results };
+      return { refused };
     },
 
     /**
-     * One delivery attempt. Returns the final status without sending when the notification is already final;
-     * throws a retryable failure (Temporal backs off and retries) or a non-retryable one for permanent errors.
+     * One send of an outbox notification. Once sent, the activity succeeds whatever the status write does, so
+     * a failed write can never cause a second send: it records the result itself when Mongo answers within a
+     * short budget, and otherwise reports `archived: false` and the workflow runs archiveNotification.
+     * Throws a retryable failure (Temporal backs off and retries) or a non-retryable one for permanent errors.
+     */
+    async sendNotification(id: string): Promise<SentNotification> {
+      const doc = await models.NotificationOutbox.findById(id).lean();
+      if (!doc) {
+        const final = await models.Notification.findById(id).lean();
+        if (!final)
+          throw ApplicationFailure.nonRetryable(`notification ${id} not found`, 'NotificationNotFound');
+        return {
+          outboxId: id,
+          status: final.status,
+          attempts: final.attempts,
+          sentAt: final.sentAt ? new Date(final.sentAt).toISOString() : null,
+          alreadyFinal: true,
+        };
+      }
+      const channel = doc.channel;
+      if (!channel) throw ApplicationFailure.nonRetryable(`notification ${id} has no channel`, 'NoChannel');
+      const attempt = currentAttempt();
+      try {
+        await send(doc, channel);
+      } catch (err) {
+        const permanent = err instanceof DeliveryError && err.permanent;
+        const reason = err instanceof Error ? err.message : String(err);
+        const now = new Date();
+        await models.NotificationOutbox.updateOne(
+          { _id: id },
+          {
+            $set: {
+              status: 'RETRYING',
+              attempts: attempt,
+              lastError: reason,
+              lastAttemptAt: now,
+              updatedAt: now,
+            },
+          },
+        );
+        await markChannelFailure(channel, doc.recipient.org ?? null, reason);
+        if (permanent) throw ApplicationFailure.nonRetryable(reason, 'PermanentDeliveryFailure');
+        throw ApplicationFailure.retryable(reason, 'DeliveryFailed');
+      }
+      const sent: SentNotification = {
+        outboxId: id,
+        status: 'SENT',
+        attempts: attempt,
+        sentAt: new Date().toISOString(),
+        alreadyFinal: false,
+      };
+      return { ...sent, archived: await archiveSent(sent) };
+    },
+
+    /**
+     * Moves a notification from the outbox to the final record (SENT or FAILED) and marks a successful
+     * channel healthy. Each step is idempotent, so Temporal may retry the activity as often as it needs.
+     */
+    archiveNotification: archive,
+
+    /**
+     * One delivery attempt of a delivery workflow started before the outbox split (see notificationDelivery's
+     * patch); such a notification is still in `notifications`.
      */
     async deliverNotification(id: string): Promise<NotificationStatus> {
       const doc = await models.Notification.findById(id).lean();
@@ -361,20 +538,30 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
           $set: { status: 'SENDING', lastAttemptAt: new Date(), updatedAt: new Date() },
         },
       );
+      const org = doc.recipient.org ?? null;
       try {
         await send(doc, channel);
       } catch (err) {
         const permanent = err instanceof DeliveryError && err.permanent;
         const reason = err instanceof Error ? err.message : String(err);
-        await recordFailure(doc, channel, reason, permanent);
+        await models.Notification.updateOne(
+          { _id: id },
+          { $set: { status: permanent ? 'FAILED' : 'RETRYING', lastError: reason, updatedAt: new Date() } },
+        );
+        await markChannelFailure(channel, org, reason);
         if (permanent) throw ApplicationFailure.nonRetryable(reason, 'PermanentDeliveryFailure');
         throw ApplicationFailure.retryable(reason, 'DeliveryFailed');
       }
-      await recordSuccess(doc, channel);
+      const now = new Date();
+      await models.Notification.updateOne(
+        { _id: id },
+        { $set: { status: 'SENT', sentAt: now, updatedAt: now, lastError: null } },
+      );
+      await markChannelHealthy(channel, org);
       return 'SENT';
     },
 
-    /** Records that retries were exhausted (or delivery was refused); a SENT notification stays SENT. */
+    /** The give-up step of a delivery workflow started before the outbox split; a SENT notification stays SENT. */
     async markNotificationUndeliverable(input: MarkUndeliverableInput): Promise<NotificationStatus> {
       const now = new Date();
       await models.Notification.updateOne(

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Connection as MongoConnection } from 'mongoose';
 import {
+  notificationKeyOf,
   notificationWorkflowId,
   outboxId,
   recipientKey,
@@ -466,7 +467,9 @@ async function diagnoseRepeats(client: Client, ids: string[]): Promise<Record<st
   for (const id of ids) {
     let cause = 'history unavailable';
     try {
-      const history = await client.workflow.getHandle(notificationWorkflowId(id)).fetchHistory();
+      const history = await client.workflow
+        .getHandle(notificationWorkflowId(notificationKeyOf(id)))
+        .fetchHistory();
       const retried = (history.events ?? [])
         .map((ev) => ev.activityTaskStartedEventAttributes)
         .filter((a) => a && (a.attempt ?? 1) > 1);

@@ -2,8 +2,13 @@ import { Schema, type Connection, type Model } from 'mongoose';
 import type { NotificationStatus } from '../notifications/contract';
 
 // Every hot path is keyed by `_id` (FerretDB's SQLite backend pushes only `_id` equality down):
-// one outbox document (`notifications._id`), one organisation's channels (`orgChannels._id` = org id),
+// one outbox document (`notificationOutbox._id`), one organisation's channels (`orgChannels._id` = org id),
 // one channel's health (`channelHealth._id` = channel key).
+//
+// FerretDB 1.24 on SQLite answers even an `_id` lookup with a scan of the whole collection, and an update
+// holds the database's single write lock for that scan. So notifications in flight live in the small
+// `notificationOutbox`; once final (SENT, FAILED, NO_CHANNEL) a notification moves to `notifications`,
+// which only grows by inserts (an insert checks the unique index and scans nothing).
 
 export type ChannelKind = 'webhook' | 'email';
 
@@ -67,47 +72,55 @@ export interface ChannelHealthDoc {
 }
 
 export interface NotificationModels {
+  /** Final notifications (SENT, FAILED, NO_CHANNEL): the record people and reports read. */
   Notification: Model<NotificationDoc>;
+  /** Notifications in flight (PENDING, SENDING, RETRYING); a document leaves when it becomes final. */
+  NotificationOutbox: Model<NotificationDoc>;
   OrgChannels: Model<OrgChannelsDoc>;
   ChannelHealth: Model<ChannelHealthDoc>;
 }
 
 const mixed = Schema.Types.Mixed;
 
+/** The outbox and the final record hold the same document: a notification moves between them unchanged. */
+function notificationSchema(collection: string): Schema<NotificationDoc> {
+  return new Schema<NotificationDoc>(
+    {
+      _id: String,
+      notificationKey: String,
+      recipientKey: String,
+      recipient: mixed,
+      channel: mixed,
+      template: String,
+      payload: mixed,
+      subject: String,
+      text: String,
+      status: String,
+      attempts: Number,
+      workflowId: String,
+      lastError: String,
+      createdAt: Date,
+      updatedAt: Date,
+      lastAttemptAt: Date,
+      sentAt: Date,
+    },
+    { versionKey: false, minimize: false, collection },
+  );
+}
+
 /** Idempotent per connection: the worker and a test may both ask for the models of one connection. */
 export function createNotificationModels(conn: Connection): NotificationModels {
   const existing = conn.models as Partial<{
     Notification: Model<NotificationDoc>;
+    NotificationOutbox: Model<NotificationDoc>;
     OrgChannels: Model<OrgChannelsDoc>;
     ChannelHealth: Model<ChannelHealthDoc>;
   }>;
   const Notification =
-    existing.Notification ??
-    conn.model<NotificationDoc>(
-      'Notification',
-      new Schema<NotificationDoc>(
-        {
-          _id: String,
-          notificationKey: String,
-          recipientKey: String,
-          recipient: mixed,
-          channel: mixed,
-          template: String,
-          payload: mixed,
-          subject: String,
-          text: String,
-          status: String,
-          attempts: Number,
-          workflowId: String,
-          lastError: String,
-          createdAt: Date,
-          updatedAt: Date,
-          lastAttemptAt: Date,
-          sentAt: Date,
-        },
-        { versionKey: false, minimize: false, collection: 'notifications' },
-      ),
-    );
+    existing.Notification ?? conn.model<NotificationDoc>('Notification', notificationSchema('notifications'));
+  const NotificationOutbox =
+    existing.NotificationOutbox ??
+    conn.model<NotificationDoc>('NotificationOutbox', notificationSchema('notificationOutbox'));
   const OrgChannels =
     existing.OrgChannels ??
     conn.model<OrgChannelsDoc>(
@@ -137,7 +150,7 @@ export function createNotificationModels(conn: Connection): NotificationModels {
         { versionKey: false, minimize: false, collection: 'channelHealth' },
       ),
     );
-  return { Notification, OrgChannels, ChannelHealth };
+  return { Notification, NotificationOutbox, OrgChannels, ChannelHealth };
 }
 
 /** Sets (replaces) one organisation's channels; an administrator's action, also used by tests. */

@@ -21,7 +21,10 @@ export const DEFAULT_DELIVERY_RETRY: DeliveryRetryOptions = {
 };
 
 export interface NotificationDeliveryInput {
-  outboxId: string;
+  /** The outbox documents of one notification, one per (recipient, channel); each is delivered on its own. */
+  outboxIds?: string[];
+  /** A delivery workflow started before one workflow carried a whole notification had a single document. */
+  outboxId?: string;
   retry?: Partial<DeliveryRetryOptions>;
 }
 
@@ -44,6 +47,11 @@ export interface NotificationDeliveryResult {
   reason?: string;
 }
 
+/** The result of a delivery workflow: one entry per outbox document, in the order of the input. */
+export interface NotificationDeliveriesResult {
+  deliveries: NotificationDeliveryResult[];
+}
+
 export interface MarkUndeliverableInput {
   outboxId: string;
   reason: string;
@@ -60,4 +68,26 @@ export interface FailingChannel {
   failingSince: string | null;
   lastError: string | null;
   lastFailureAt: string | null;
+}
+
+/** What one successful send reports to the delivery workflow, which then records it (see archiveNotification). */
+export interface SentNotification {
+  outboxId: string;
+  /** SENT when this attempt sent it; the stored final status when an earlier delivery already finished it. */
+  status: NotificationStatus;
+  /** Temporal's attempt number of the send that succeeded (each attempt is one POST or one e-mail). */
+  attempts: number;
+  sentAt: string | null;
+  alreadyFinal: boolean;
+  /** True when the send also moved the notification to its final record; else the workflow does it. */
+  archived?: boolean;
+}
+
+/** Moves a notification from the outbox to the final record. */
+export interface ArchiveNotificationInput {
+  outboxId: string;
+  status: 'SENT' | 'FAILED';
+  attempts?: number;
+  sentAt?: string | null;
+  lastError?: string | null;
 }

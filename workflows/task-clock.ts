@@ -2,7 +2,7 @@
  * The workflow side of task clocks, shared by the project and blocker workflows: scheduling deadlines through
  * the calendar activity, firing what is due, handing notifications to the outbox, and typed refusals.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { createDeadlineActivities } from '../activities/deadlines';
 import type { createReadModelActivities } from '../activities/read-model';
 import type { NotificationActivities } from '../activities/notifications';
@@ -24,8 +24,9 @@ const { scheduleTaskDeadlines } = proxyActivities<ReturnType<typeof createDeadli
 });
 
 // Enqueueing only writes the outbox and starts delivery workflows; delivery itself never blocks the workflow.
-const { enqueueNotifications } = proxyActivities<NotificationActivities>({
-  startToCloseTimeout: '1 minute',
+// A batch (up to MAX_ENQUEUE_BATCH notifications) gets the longer time a busy Mongo may need for it.
+const { enqueueNotifications, enqueueNotificationBatch } = proxyActivities<NotificationActivities>({
+  startToCloseTimeout: '3 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
@@ -79,6 +80,9 @@ export function fireClocks(s: TaskLedger, policy: Policy): void {
   queueNotifications(s, fireTaskClocks(s, policy, Date.now()));
 }
 
+/** Runs from this version on hand all queued notifications to the outbox in one activity. */
+export const BATCHED_ENQUEUE_PATCH = 'batched-notification-enqueue';
+
 /**
  * Hands queued notifications to the durable outbox, oldest first; keys make a retry harmless.
  * `skip` drops a notification without sending it (a release that did not send it must replay unchanged).
@@ -88,6 +92,48 @@ export async function enqueueQueued(
   skip: (n: NotificationIntent) => boolean = () => false,
 ): Promise<void> {
   const queue = s.outbox.notifications ?? [];
+  if (queue.length === 0) return;
+  if (!patched(BATCHED_ENQUEUE_PATCH)) return enqueueOneByOne(s, queue, skip);
+  // A burst of deadlines queues several notifications at once: one activity for all of them (in chunks) keeps
+  // the workflow's history and Temporal's work small.
+  while (queue.length > 0) {
+    const taken = queue.slice(0, MAX_ENQUEUE_BATCH);
+    const batch = taken.filter((n) => !skip(n));
+    if (batch.length > 0) {
+      try {
+        const { refused } = await enqueueNotificationBatch({ notifications: batch.map(enqueueInputOf) });
+        for (const r of refused) notificationRefused(s, r.notificationKey, r.reason);
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        for (const n of batch) notificationRefused(s, n.key, err.cause?.message ?? err.message);
+      }
+    }
+    queue.splice(0, taken.length);
+  }
+}
+
+const MAX_ENQUEUE_BATCH = 20;
+
+function enqueueInputOf(n: NotificationIntent) {
+  return { notificationKey: n.key, recipients: n.recipients, template: n.template, payload: n.payload };
+}
+
+// Only a refusal that retrying cannot cure ends here; a notification must never fail the workflow.
+function notificationRefused(s: TaskLedger, key: string, reason: string): void {
+  recordEvent(s, {
+    type: 'NOTIFICATION_REFUSED',
+    stageBefore: s.stage,
+    at: Date.now(),
+    data: { key, reason },
+  });
+}
+
+/** Runs started before BATCHED_ENQUEUE_PATCH: one activity per notification. */
+async function enqueueOneByOne(
+  s: TaskLedger,
+  queue: NotificationIntent[],
+  skip: (n: NotificationIntent) => boolean,
+): Promise<void> {
   while (queue.length > 0) {
     const n = queue[0]!;
     if (skip(n)) {
@@ -95,21 +141,10 @@ export async function enqueueQueued(
       continue;
     }
     try {
-      await enqueueNotifications({
-        notificationKey: n.key,
-        recipients: n.recipients,
-        template: n.template,
-        payload: n.payload,
-      });
+      await enqueueNotifications(enqueueInputOf(n));
     } catch (err) {
-      // Only a refusal that retrying cannot cure ends here; a notification must never fail the workflow.
       if (!(err instanceof ActivityFailure)) throw err;
-      recordEvent(s, {
-        type: 'NOTIFICATION_REFUSED',
-        stageBefore: s.stage,
-        at: Date.now(),
-        data: { key: n.key, reason: err.cause?.message ?? err.message },
-      });
+      notificationRefused(s, n.key, err.cause?.message ?? err.message);
     }
     queue.shift();
   }

@@ -1,6 +1,6 @@
 /**
  * Records the histories of key lifecycle paths as replay fixtures (test/fixtures/histories/<release>/).
- * Run after a release, before changing workflow code:  npm run record:histories -- <release-name>
+ * Run after a release, before changing workflow code:  npm run record:histories -- <release-name> [--only notifications]
  * Fixtures from older releases stay, so the replay test proves new code still replays them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,10 +16,15 @@ import { projectWorkflowId } from '../../domain/project';
 import { blockerWorkflowId } from '../../domain/blockers';
 import { readToolPaths, repoRoot } from '../../infra/local-stack';
 import { stackEnv } from '../support/harness';
+import { WebhookReceiver } from '../support/receivers';
+import { createNotificationActivities } from '../../activities/notifications';
+import { createNotificationModels, setOrgChannels } from '../../db/notification-models';
 
 async function main(): Promise<void> {
   const release = process.argv[2];
-  if (!release || !/^[a-z0-9.-]+$/.test(release)) throw new Error('usage: record-histories <release-name>');
+  if (!release || !/^[a-z0-9.-]+$/.test(release))
+    throw new Error('usage: record-histories <release-name> [--only notifications]');
+  const onlyNotifications = process.argv.slice(3).join(' ') === '--only notifications';
   await globalSetup();
   const temporalCli = readToolPaths(path.join(repoRoot(), 'data', 'tools.json')).temporal;
   const sys = await startTestSystem();
@@ -29,7 +34,49 @@ async function main(): Promise<void> {
   const clientOf: Record<string, typeof sys> = {};
   const childWorkflows: Record<string, string[]> = {};
   const systems = [sys];
+  const workflowIds: Record<string, string> = {};
   try {
+    // Notification deliveries: one refused twice then delivered, one refused for good (HTTP 404).
+    const receiver = new WebhookReceiver('replay-fixture-secret');
+    const port = await receiver.listen();
+    const notify = createNotificationActivities({
+      models: createNotificationModels(sys.mongo),
+      client: sys.client,
+      taskQueue: sys.taskQueue,
+      smtp: { host: '127.0.0.1', port: 1, from: 'test <test@localhost>' },
+      httpTimeoutMs: 2_000,
+      retry: { initialIntervalMs: 200, maximumIntervalMs: 400, attemptTimeoutMs: 15_000 },
+    });
+    await setOrgChannels(createNotificationModels(sys.mongo), 'fgw', {
+      webhooks: [{ url: `http://127.0.0.1:${port}/hook`, secret: 'replay-fixture-secret' }],
+    });
+    /** Enqueues one notification to fgw and returns its delivery workflow's id. */
+    const enqueueGeneric = async (notificationKey: string): Promise<string> => {
+      const { notifications } = await notify.enqueueNotifications({
+        notificationKey,
+        recipients: [{ org: 'fgw' }],
+        template: 'GENERIC',
+        payload: { subject: '重放', text: '重放测试' },
+      });
+      return notifications[0]!.workflowId!;
+    };
+    receiver.answer = 500;
+    const retried = await enqueueGeneric('replay:retried');
+    await eventually(
+      () => Promise.resolve(receiver.received.length),
+      (n) => n >= 2,
+    );
+    receiver.answer = 200;
+    await sys.client.workflow.getHandle(retried).result();
+    workflowIds['notification-retried-then-sent'] = retried;
+    receiver.answer = 404;
+    const refused = await enqueueGeneric('replay:refused');
+    await sys.client.workflow.getHandle(refused).result();
+    workflowIds['notification-refused'] = refused;
+    await receiver.close();
+    for (const [name, workflowId] of Object.entries(workflowIds)) await record(sys, name, workflowId);
+    if (onlyNotifications) return;
+
     const full = await d.create({}, { continueAsNewAtHistoryLength: 60 });
     await d.toPreConstruction(full);
     await d.completeOpenItems(full, 'STEP', 340_000_000);
