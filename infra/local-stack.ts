@@ -80,10 +80,7 @@ export async function startFerretDb(o: FerretDbOptions): Promise<ManagedProcess>
     command: o.binary,
     args: [
       '--handler=sqlite',
-      // FerretDB waits 10 s for SQLite's single write lock before failing with SQLITE_BUSY. Under a burst of
-      // writes the queue can be longer than that; waiting is cheaper than a failed activity and its retry, and
-      // 20 s stays inside the 30 s the read-model activities are given.
-      `--sqlite-url=file:${sqliteDir}/?_pragma=busy_timeout(20000)`,
+      `--sqlite-url=file:${sqliteDir}/`,
       `--state-dir=${o.dataDir}`,
       `--listen-addr=${o.host}:${o.port}`,
       '--debug-addr=-',
