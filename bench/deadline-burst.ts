@@ -332,6 +332,18 @@ async function createProjects(
   await Promise.all(Array.from({ length: Math.min(opts.concurrency, ids.length) }, lane));
 }
 
+/** Runs `fn` again while FerretDB answers SQLITE_BUSY (up to 20 times, 1 s apart). */
+async function retryWhileLocked<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 20 || !String((err as Error).message).includes('SQLITE_BUSY')) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
 /**
  * Asks every project workflow (a query: its live state, not the read model, which may lag) until each has
  * scheduled all its open tasks; returns those tasks.
@@ -653,9 +665,12 @@ async function main(): Promise<number> {
     const creationPeak = sampleProcess(workerPid)?.peakRssBytes ?? NaN;
     const { e, pending } = expectationsOf(tasks, policy, details.portfolio, details.assignedLeader);
     for (const org of e.orgs) {
-      await setOrgChannels(notificationModels, org, {
-        webhooks: [{ url: sink.urlFor(org), secret: WEBHOOK_SECRET }],
-      });
+      // FerretDB may still be busy with the read model of the creation: a locked database is retried.
+      await retryWhileLocked(() =>
+        setOrgChannels(notificationModels, org, {
+          webhooks: [{ url: sink.urlFor(org), secret: WEBHOOK_SECRET }],
+        }),
+      );
     }
     for (const p of pending)
       for (const org of p.orgs)
