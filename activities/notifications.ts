@@ -29,6 +29,7 @@ import {
 } from '../notifications/senders';
 import { renderTemplate } from '../notifications/templates';
 import { KeyedLock } from '../db/keyed-lock';
+import { isDuplicateKey } from '../db/errors';
 import type { notificationDelivery } from '../workflows/notification-delivery';
 
 export interface NotificationActivityDeps {
@@ -135,11 +136,6 @@ function currentAttempt(): number {
   } catch {
     return 1;
   }
-}
-
-/** MongoDB's duplicate key error (E11000), as FerretDB reports it too. */
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
 }
 
 const INVALID_NOTIFICATION = 'InvalidNotification';

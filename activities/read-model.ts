@@ -1,4 +1,5 @@
 import { KeyedLock } from '../db/keyed-lock';
+import { isDuplicateKey } from '../db/errors';
 import type { Models } from '../db/models';
 import { libraryOf } from '../domain/project';
 import { blockerIdOfTask, type BlockerSync } from '../domain/blockers';
@@ -187,8 +188,4 @@ async function upsertWithRetry<T>(fn: () => Promise<T>): Promise<T> {
     if (!isDuplicateKey(err)) throw err;
     return fn();
   }
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }
