@@ -47,6 +47,35 @@ export function projectRecordOf(snapshot: ReadModelSync['snapshot'], seq: number
   };
 }
 
+/** The `blockers` document of a blocker: what the per-organisation lists and the dispatch report read. */
+export function blockerRecordOf(sync: BlockerSync, now: Date) {
+  const { blocker: b } = sync;
+  return {
+    projectId: sync.projectId,
+    projectName: sync.projectName,
+    seq: sync.seq,
+    number: b.number,
+    category: b.category,
+    level: b.level,
+    responsibleOrg: b.responsibleOrg,
+    description: b.description,
+    raisedBy: b.raisedBy,
+    raisedByOrg: b.raisedBy.org,
+    raisedAt: new Date(b.raisedAt),
+    status: b.status,
+    round: b.round,
+    escalationLevel: sync.escalationLevel,
+    overdue: sync.overdue,
+    openTask: sync.openTask ?? null,
+    dueAt: sync.openTask?.deadline ? new Date(sync.openTask.deadline.dueAt) : null,
+    resolutions: b.resolutions,
+    reopenings: b.reopenings,
+    closedAt: b.closedAt === undefined ? null : new Date(b.closedAt),
+    closedBy: b.closedBy ?? null,
+    updatedAt: now,
+  };
+}
+
 /**
  * Projects one batch of workflow transitions into Mongo. Every write is an idempotent upsert keyed by a
  * transition id or an entity id, and the project record only moves forward in `seq`, so a retried or
@@ -145,30 +174,7 @@ export function createReadModelActivities({ models }: ReadModelDeps) {
       const now = new Date();
       await writeTrail(b.id, sync.projectId, sync.events);
       await writeTasks(sync.projectId, sync.projectName, sync.seq, sync.tasks, now);
-      const record = {
-        projectId: sync.projectId,
-        projectName: sync.projectName,
-        seq: sync.seq,
-        number: b.number,
-        category: b.category,
-        level: b.level,
-        responsibleOrg: b.responsibleOrg,
-        description: b.description,
-        raisedBy: b.raisedBy,
-        raisedByOrg: b.raisedBy.org,
-        raisedAt: new Date(b.raisedAt),
-        status: b.status,
-        round: b.round,
-        escalationLevel: sync.escalationLevel,
-        overdue: sync.overdue,
-        openTask: sync.openTask ?? null,
-        dueAt: sync.openTask?.deadline ? new Date(sync.openTask.deadline.dueAt) : null,
-        resolutions: b.resolutions,
-        reopenings: b.reopenings,
-        closedAt: b.closedAt === undefined ? null : new Date(b.closedAt),
-        closedBy: b.closedBy ?? null,
-        updatedAt: now,
-      };
+      const record = blockerRecordOf(sync, now);
       await writeIfNewer(
         async () => (await models.Blocker.findById(b.id, { seq: 1 }).lean())?.seq,
         b.id,

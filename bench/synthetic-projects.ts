@@ -16,13 +16,13 @@
  * multiples of 10,000 元, so the results stay integer 元 and every ratio the domain stored is unchanged).
  */
 import { computeSchedule } from '../activities/deadlines';
+import { blockerRecordOf } from '../activities/read-model';
 import { buildWorkCalendar, endOfShanghaiDayMs, shanghaiDayOf, type WorkCalendar } from '../calendar';
 import type { ProjectAction } from '../domain/actions';
 import {
   applyBlockerAction,
-  blockerEscalationLevel,
+  blockerSyncOf,
   createBlockerState,
-  currentTask,
   unreportedChange,
   type BlockerAction,
   type BlockerState,
@@ -753,38 +753,13 @@ export function driveTemplate(
     openDueAts: snapshot.openTasks.flatMap((x) =>
       x.deadline && !x.clock?.pauses.some((p) => p.to === undefined) ? [x.deadline.dueAt] : [],
     ),
-    blockers: [...sim.blockers.values()].map((b) => JSON.stringify(blockerRecordOf(b, now))),
-  };
-}
-
-/** The `blockers` document of a blocker, with the fields activities/read-model.ts `syncBlocker` writes. */
-function blockerRecordOf(s: BlockerState, now: number) {
-  const b = s.blocker;
-  const openTask = currentTask(s);
-  return {
-    _id: b.id,
-    projectId: s.projectId,
-    projectName: s.details.name,
-    seq: s.seq,
-    number: b.number,
-    category: b.category,
-    level: b.level,
-    responsibleOrg: b.responsibleOrg,
-    description: b.description,
-    raisedBy: b.raisedBy,
-    raisedByOrg: b.raisedBy.org,
-    raisedAt: b.raisedAt,
-    status: b.status,
-    round: b.round,
-    escalationLevel: blockerEscalationLevel(s),
-    overdue: s.flags.overdue,
-    openTask: openTask ?? null,
-    dueAt: openTask?.deadline?.dueAt ?? null,
-    resolutions: b.resolutions,
-    reopenings: b.reopenings,
-    closedAt: b.closedAt ?? null,
-    closedBy: b.closedBy ?? null,
-    updatedAt: now,
+    // The document `syncBlocker` writes (its dates become ISO strings in JSON; copies revive them).
+    blockers: [...sim.blockers.values()].map((b) =>
+      JSON.stringify({
+        _id: b.blocker.id,
+        ...blockerRecordOf(blockerSyncOf(b, { events: [], tasks: [] }), new Date(now)),
+      }),
+    ),
   };
 }
 
@@ -844,7 +819,7 @@ export function copyOf(
     const b = JSON.parse(swap(json)) as Record<string, unknown>;
     b.projectName = d.name;
     for (const k of ['raisedAt', 'closedAt', 'dueAt', 'updatedAt'])
-      if (typeof b[k] === 'number') b[k] = new Date(b[k]);
+      if (typeof b[k] === 'string') b[k] = new Date(b[k]); // ISO strings in the template's JSON
     return b;
   });
   return { snapshot, blockers };

@@ -259,6 +259,23 @@ export function applyBlockerAction(s: BlockerState, req: BlockerRequest, now: nu
 }
 
 /** The blocker's highest escalation level in its current round (the ladder restarts on reopening). */
+/** The record the read model keeps of a blocker now; `changes` are the events and tasks since the last sync. */
+export function blockerSyncOf(
+  s: BlockerState,
+  changes: { events: ProjectEvent[]; tasks: Task[] },
+): BlockerSync {
+  return {
+    projectId: s.projectId,
+    projectName: s.details.name,
+    blocker: s.blocker,
+    seq: s.seq,
+    escalationLevel: blockerEscalationLevel(s),
+    overdue: s.flags.overdue,
+    openTask: currentTask(s),
+    ...changes,
+  };
+}
+
 export function blockerEscalationLevel(s: BlockerState): number {
   const key = new RegExp(`^B${s.blocker.number}-R${s.blocker.round}-`);
   return Math.max(0, ...s.tasks.filter((t) => key.test(t.key)).map((t) => t.escalationLevel));

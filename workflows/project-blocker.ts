@@ -10,7 +10,7 @@ import {
 import {
   BLOCKER_ACTION_TYPES,
   applyBlockerAction,
-  currentTask,
+  blockerSyncOf,
   blockerEscalationLevel,
   createBlockerState,
   unreportedChange,
@@ -113,16 +113,5 @@ async function reportToProject(s: BlockerState): Promise<void> {
 }
 
 function flush(s: BlockerState): Promise<void> {
-  return flushOutbox(s, (changes) =>
-    syncBlocker({
-      projectId: s.projectId,
-      projectName: s.details.name,
-      blocker: s.blocker,
-      seq: s.seq,
-      escalationLevel: blockerEscalationLevel(s),
-      overdue: s.flags.overdue,
-      openTask: currentTask(s),
-      ...changes,
-    }),
-  );
+  return flushOutbox(s, (changes) => syncBlocker(blockerSyncOf(s, changes)));
 }
