@@ -177,6 +177,7 @@ function environment() {
       return readToolPaths(path.join(repoRoot(), 'data', 'tools.json'), {
         temporal: process.env.TEMPORAL_CLI_PATH,
         ferretdb: process.env.FERRETDB_PATH,
+        ferretdbIdIndex: process.env.FERRETDB_ID_INDEX_PATH,
       });
     } catch {
       return undefined;

@@ -243,10 +243,12 @@ async function startStack(): Promise<Stack> {
   const tools = readToolPaths(path.join(repoRoot(), 'data', 'tools.json'), {
     temporal: process.env.TEMPORAL_CLI_PATH,
     ferretdb: process.env.FERRETDB_PATH,
+    ferretdbIdIndex: process.env.FERRETDB_ID_INDEX_PATH,
   });
   const port = await freePort();
   const ferret = await startFerretDb({
     binary: tools.ferretdb,
+    idIndexer: tools.ferretdbIdIndex,
     host: '127.0.0.1',
     port,
     dataDir: path.join(dir, 'ferretdb'),

@@ -48,6 +48,7 @@ export const EnvSchema = z.object({
   SMTP_PASSWORD: z.string().min(1).optional(),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   FERRETDB_PATH: z.string().min(1).optional(),
+  FERRETDB_ID_INDEX_PATH: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -80,7 +81,11 @@ export interface AppConfig {
   dataDir: string;
   logLevel: Env['LOG_LEVEL'];
   policyPath: string | undefined;
-  tools: { temporalCliPath: string | undefined; ferretDbPath: string | undefined };
+  tools: {
+    temporalCliPath: string | undefined;
+    ferretDbPath: string | undefined;
+    ferretDbIdIndexPath: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -138,7 +143,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     policyPath: e.POLICY_PATH,
-    tools: { temporalCliPath: e.TEMPORAL_CLI_PATH, ferretDbPath: e.FERRETDB_PATH },
+    tools: {
+      temporalCliPath: e.TEMPORAL_CLI_PATH,
+      ferretDbPath: e.FERRETDB_PATH,
+      ferretDbIdIndexPath: e.FERRETDB_ID_INDEX_PATH,
+    },
   };
 }
 

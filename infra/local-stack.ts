@@ -6,6 +6,8 @@ import { spawnManaged, waitForPort, type ManagedProcess, type SpawnOptions } fro
 export interface ToolPaths {
   temporal: string;
   ferretdb: string;
+  /** tools/ferretdb-id-index, built by the provision script. */
+  ferretdbIdIndex: string;
 }
 
 /** Tool paths as written by scripts/provision-tools.mjs, overridable from configuration. */
@@ -15,12 +17,13 @@ export function readToolPaths(manifestPath: string, overrides: Partial<ToolPaths
     : {};
   const temporal = overrides.temporal ?? manifest.TEMPORAL_CLI_PATH;
   const ferretdb = overrides.ferretdb ?? manifest.FERRETDB_PATH;
-  if (!temporal || !ferretdb) {
+  const ferretdbIdIndex = overrides.ferretdbIdIndex ?? manifest.FERRETDB_ID_INDEX_PATH;
+  if (!temporal || !ferretdb || !ferretdbIdIndex) {
     throw new Error(
-      `Temporal CLI or FerretDB not provisioned (${manifestPath} missing). Run \`npm run provision\` first.`,
+      `Temporal CLI, FerretDB or its index helper not provisioned (${manifestPath} missing or old). Run \`npm run provision\` first.`,
     );
   }
-  return { temporal, ferretdb };
+  return { temporal, ferretdb, ferretdbIdIndex };
 }
 
 export interface TemporalDevServerOptions {
@@ -66,6 +69,8 @@ export async function startTemporalDevServer(o: TemporalDevServerOptions): Promi
 
 export interface FerretDbOptions {
   binary: string;
+  /** The ferretdb-id-index helper (ToolPaths.ferretdbIdIndex). */
+  idIndexer: string;
   host: string;
   port: number;
   dataDir: string;
@@ -90,7 +95,25 @@ export async function startFerretDb(o: FerretDbOptions): Promise<ManagedProcess>
     output: o.output,
   });
   await waitForPort('FerretDB', o.host, o.port, 30_000, proc);
-  return proc;
+  // FerretDB 1.24 never uses its own `_id` index on SQLite: every lookup by `_id` scans its table. The helper
+  // adds the index those lookups can use to each table, and to tables created later (see its source).
+  const indexer = spawnManaged({
+    name: 'ferretdb-id-index',
+    command: o.idIndexer,
+    args: ['-dir', sqliteDir, '-watch', '1s'],
+    output:
+      o.output === 'inherit'
+        ? 'inherit'
+        : { logFile: `${o.output.logFile.replace(/\.log$/, '')}-id-index.log` },
+  });
+  return {
+    name: proc.name,
+    child: proc.child, // FerretDB's own process: the benchmarks read its CPU time
+    async stop(graceMs) {
+      await indexer.stop(graceMs);
+      await proc.stop(graceMs);
+    },
+  };
 }
 
 /** The repository root (the nearest folder with package.json), from sources or compiled output alike. */

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Makes sure the Temporal CLI and FerretDB binaries exist; idempotent.
+// Makes sure the Temporal CLI and FerretDB binaries, and our FerretDB index helper, exist; idempotent.
 // Plain JavaScript on purpose: it runs before anything is compiled (npm pretest / prestart).
 // Order per tool: explicit path from the environment → a binary on PATH reporting the right version →
 // a build with `go install` into a cache outside the clone, reused by later clones and CI.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -178,8 +179,60 @@ function chmodRecursive(dir) {
   spawnSync('chmod', ['-R', 'u+w', dir]);
 }
 
+// Our own helper, built from this repository's source: the binary's name carries a hash of that source, so a
+// changed helper is rebuilt and a cached one is reused by every clone.
+const LOCAL_TOOLS = [
+  {
+    name: 'ferretdb-id-index',
+    envVar: 'FERRETDB_ID_INDEX_PATH',
+    dir: join(here, '..', 'tools', 'ferretdb-id-index'),
+    files: ['go.mod', 'go.sum', 'main.go'],
+  },
+];
+
+function provisionLocal(tool) {
+  const explicit = process.env[tool.envVar];
+  if (explicit) {
+    if (!existsSync(explicit))
+      fail(`${tool.envVar}=${explicit} does not exist. Unset it to let this script build ${tool.name}.`);
+    say(`${tool.name}: using ${explicit} from ${tool.envVar}`);
+    return explicit;
+  }
+  const hash = createHash('sha256');
+  for (const f of tool.files) hash.update(f).update(readFileSync(join(tool.dir, f)));
+  const output = join(cacheDir, `${tool.name}-${hash.digest('hex').slice(0, 12)}`);
+  if (existsSync(output)) {
+    say(`${tool.name}: cached ${output}`);
+    return output;
+  }
+  const go = onPath('go');
+  if (!go)
+    fail(`${tool.name} must be built and Go is not installed. Install Go >= 1.24, or set ${tool.envVar}.`);
+  mkdirSync(cacheDir, { recursive: true });
+  say(`${tool.name}: building ${tool.dir} into ${cacheDir}…`);
+  const started = Date.now();
+  const partial = `${output}.partial-${process.pid}`;
+  const r = spawnSync(go, ['build', '-o', partial, '.'], {
+    cwd: tool.dir,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, GOFLAGS: process.env.GOFLAGS ?? '-buildvcs=false' },
+  });
+  if (r.status !== 0 || !existsSync(partial)) {
+    rmSync(partial, { force: true });
+    fail(
+      `could not build ${tool.name}. Check that the Go module proxy is reachable (GOPROXY=${process.env.GOPROXY ?? 'default'}), ` +
+        `or set ${tool.envVar} to a built ${tool.name}.`,
+    );
+  }
+  // Renamed into place only once complete: a concurrent or interrupted run never sees half a binary.
+  execFileSync('mv', ['-f', partial, output]);
+  say(`${tool.name}: built in ${Math.round((Date.now() - started) / 1000)} s`);
+  return output;
+}
+
 const paths = {};
 for (const tool of TOOLS) paths[tool.envVar] = provision(tool);
+for (const tool of LOCAL_TOOLS) paths[tool.envVar] = provisionLocal(tool);
 mkdirSync(dirname(manifestPath), { recursive: true });
 writeFileSync(manifestPath, JSON.stringify(paths, null, 2) + '\n');
 say(`tool paths written to ${manifestPath}`);

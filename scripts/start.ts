@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const tools = readToolPaths(path.join(repoRoot, 'data', 'tools.json'), {
     temporal: config.tools.temporalCliPath,
     ferretdb: config.tools.ferretDbPath,
+    ferretdbIdIndex: config.tools.ferretDbIdIndexPath,
   });
   const [temporalHost = '127.0.0.1', temporalPortText = '7233'] = config.temporal.address.split(':');
   const temporalPort = Number(temporalPortText);
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
     watch(
       await startFerretDb({
         binary: tools.ferretdb,
+        idIndexer: tools.ferretdbIdIndex,
         host: mongoHost,
         port: mongoPort,
         dataDir: path.join(config.dataDir, 'ferretdb'),

@@ -13,6 +13,7 @@ export default async function globalSetup(): Promise<void> {
   const tools = readToolPaths(path.join(repoRoot(), 'data', 'tools.json'), {
     temporal: process.env.TEMPORAL_CLI_PATH,
     ferretdb: process.env.FERRETDB_PATH,
+    ferretdbIdIndex: process.env.FERRETDB_ID_INDEX_PATH,
   });
   const temporalPort = await freePort();
   const mongoPort = await freePort();
@@ -28,6 +29,7 @@ export default async function globalSetup(): Promise<void> {
     }),
     startFerretDb({
       binary: tools.ferretdb,
+      idIndexer: tools.ferretdbIdIndex,
       host: '127.0.0.1',
       port: mongoPort,
       dataDir: path.join(dir, 'ferretdb'),
