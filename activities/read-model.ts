@@ -13,9 +13,10 @@ export function transitionId(projectId: string, seq: number): string {
   return `${projectId}:${seq}`;
 }
 
-function inboxEntry(t: Task, projectId: string, projectName: string) {
+/** A task's entry in its assignee's inbox (`inboxItems`, keyed by the task id). */
+export function inboxEntry(t: Task, projectId: string, projectName: string) {
   return {
-    taskId: t.id,
+    org: t.assigneeOrg,
     projectId,
     projectName,
     kind: t.kind,
@@ -82,7 +83,6 @@ export function blockerRecordOf(sync: BlockerSync, now: Date) {
  * replayed activity never duplicates or regresses anything.
  */
 export function createReadModelActivities({ models }: ReadModelDeps) {
-  const inboxLock = new KeyedLock();
   const projectLock = new KeyedLock();
 
   /** Tasks into `tasks` and their assignee's inbox (open → listed, closed → removed). */
@@ -93,14 +93,16 @@ export function createReadModelActivities({ models }: ReadModelDeps) {
         { $set: { projectId, seq, assigneeOrg: t.assigneeOrg, status: t.status, task: t, updatedAt: now } },
         { upsert: true },
       );
-      const inboxUpdate =
-        t.status === 'OPEN'
-          ? { $set: { [`open.${t.id}`]: inboxEntry(t, projectId, projectName) } }
-          : { $unset: { [`open.${t.id}`]: '' } };
-      // An organisation's inbox is shared by all its projects: one writer at a time (see KeyedLock).
-      await inboxLock.run(t.assigneeOrg, () =>
-        upsertWithRetry(() => models.Inbox.updateOne({ _id: t.assigneeOrg }, inboxUpdate, { upsert: true })),
-      );
+      // One document per open task: a project's writes never wait for another project's on the same inbox.
+      if (t.status === 'OPEN')
+        await upsertWithRetry(() =>
+          models.InboxItem.updateOne(
+            { _id: t.id },
+            { $set: inboxEntry(t, projectId, projectName) },
+            { upsert: true },
+          ),
+        );
+      else await models.InboxItem.deleteOne({ _id: t.id });
     }
   }
 

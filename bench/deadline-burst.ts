@@ -30,7 +30,7 @@ import {
 import { ProjectClient } from '../client/project-client';
 import { connectMongo, createModels, type Models } from '../db/models';
 import { createNotificationModels, setOrgChannels, type NotificationModels } from '../db/notification-models';
-import { auditTrailOf } from '../db/queries';
+import { auditTrailOf, inboxOf } from '../db/queries';
 import { tier1Departments } from '../domain/lifecycle';
 import type { Task } from '../domain/state';
 import { readToolPaths, repoRoot } from '../infra/local-stack';
@@ -378,12 +378,11 @@ async function loadScheduledTasks(
   }
 }
 
-/** Open tasks whose deadline has reached the read model (inbox entries with a due time): four `_id` reads. */
+/** Open tasks whose deadline has reached the read model (inbox entries with a due time). */
 async function deadlinesInReadModel(models: Models, orgs: Iterable<string>): Promise<number> {
   let n = 0;
   for (const org of orgs) {
-    const doc = await models.Inbox.findById(org).lean();
-    for (const entry of Object.values(doc?.open ?? {}) as { dueAt?: unknown }[]) if (entry.dueAt) n += 1;
+    for (const entry of await inboxOf(models, org)) if (entry.dueAt) n += 1;
   }
   return n;
 }
@@ -412,15 +411,13 @@ async function projectProgress(models: Models, e: Expectations): Promise<Project
 }
 
 /**
- * Tasks whose inbox entry shows the top of the ladder: four `_id` reads. The read model writes a sync's events
+ * Tasks whose inbox entry shows the top of the ladder. The read model writes a sync's events
  * before its inbox entries, and a project's syncs run in order, so such a task's events are all recorded.
  */
 async function tasksRecordedAtTop(models: Models, e: Expectations): Promise<number> {
   let n = 0;
   for (const org of e.tasksPerOrg.keys()) {
-    const doc = await models.Inbox.findById(org).lean();
-    for (const entry of Object.values(doc?.open ?? {}) as { escalationLevel?: number }[])
-      if ((entry.escalationLevel ?? 0) >= e.maxLevel) n += 1;
+    for (const entry of await inboxOf(models, org)) if (entry.escalationLevel >= e.maxLevel) n += 1;
   }
   return n;
 }
@@ -540,8 +537,7 @@ async function verifyOutbox(models: NotificationModels) {
 async function verifyReadModel(models: Models, e: Expectations) {
   const inboxes: Record<string, { entries: number; atTopLevel: number; expected: number }> = {};
   for (const [org, expected] of e.tasksPerOrg) {
-    const doc = await models.Inbox.findById(org).lean();
-    const entries = Object.values(doc?.open ?? {}) as { escalationLevel?: number }[];
+    const entries = await inboxOf(models, org);
     inboxes[org] = {
       entries: entries.length,
       atTopLevel: entries.filter((x) => x.escalationLevel === e.maxLevel).length,

@@ -1,7 +1,8 @@
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';
 
 // FerretDB's SQLite backend pushes only `_id` equality down to SQL, so every hot path is keyed by `_id`:
-// one project (`projects._id`), one organisation's inbox (`inboxes._id`), one event (`events._id`).
+// one project (`projects._id`), one task and its inbox entry (`tasks._id`, `inboxItems._id`), one project's
+// audit trail (`eventLogs._id`).
 
 export interface ProjectDoc {
   _id: string;
@@ -41,7 +42,30 @@ export interface AuditEntry {
   data?: Record<string, unknown>;
 }
 
-/** One document per organisation: its open tasks keyed by task id (the department inbox). */
+/**
+ * One open task in its assignee organisation's inbox (the department inbox); removed when the task closes.
+ * One small document per task: a write never rewrites an organisation's whole inbox.
+ */
+export interface InboxItemDoc {
+  _id: string; // task id
+  org: string;
+  projectId: string;
+  projectName: string;
+  kind: string;
+  title: string;
+  stage: string;
+  tier: number | null;
+  dueAt: Date | null;
+  escalationLevel: number;
+  openedAt: Date;
+  /** Set on blocker tasks: the blocker to act on (resolve, confirm, reopen). */
+  blockerId?: string;
+}
+
+/**
+ * Before release 0.5 an organisation's inbox was one document (its open tasks keyed by task id). It grew with
+ * every open task and each change rewrote all of it; `migrateLegacyInboxes` moves it to `inboxItems`.
+ */
 export interface InboxDoc {
   _id: string;
   open: Record<string, Record<string, unknown>>;
@@ -109,6 +133,8 @@ export interface Models {
   EventLog: Model<EventLogDoc>;
   Blocker: Model<BlockerDoc>;
   ImportJob: Model<ImportJobDoc>;
+  InboxItem: Model<InboxItemDoc>;
+  /** The pre-0.5 inbox documents, read only to migrate them. */
   Inbox: Model<InboxDoc>;
 }
 
@@ -156,6 +182,26 @@ export function createModels(conn: Connection): Models {
       { versionKey: false, minimize: false, collection: 'inboxes' },
     ),
   );
+  const inboxItemSchema = new Schema<InboxItemDoc>(
+    {
+      _id: String,
+      org: String,
+      projectId: String,
+      projectName: String,
+      kind: String,
+      title: String,
+      stage: String,
+      tier: { type: Number, default: null },
+      dueAt: { type: Date, default: null },
+      escalationLevel: Number,
+      openedAt: Date,
+      blockerId: String,
+    },
+    { versionKey: false, minimize: false, collection: 'inboxItems' },
+  );
+  // MongoDB lists an inbox from this index; FerretDB on SQLite scans the (open tasks only) collection.
+  inboxItemSchema.index({ org: 1, dueAt: 1 });
+  const InboxItem = conn.model<InboxItemDoc>('InboxItem', inboxItemSchema);
   const EventLog = conn.model<EventLogDoc>(
     'EventLog',
     new Schema<EventLogDoc>(
@@ -221,7 +267,7 @@ export function createModels(conn: Connection): Models {
       { versionKey: false, minimize: false, collection: 'imports' },
     ),
   );
-  return { Project, Task, EventLog, Inbox, Blocker, ImportJob };
+  return { Project, Task, EventLog, InboxItem, Inbox, Blocker, ImportJob };
 }
 
 export async function connectMongo(uri: string): Promise<Connection> {

@@ -1,24 +1,12 @@
-import type { EventLogDoc, Models } from './models';
+import type { EventLogDoc, InboxItemDoc, Models } from './models';
 
-export interface InboxItem {
-  taskId: string;
-  projectId: string;
-  projectName: string;
-  kind: string;
-  title: string;
-  stage: string;
-  tier: number | null;
-  dueAt: Date | null;
-  escalationLevel: number;
-  openedAt: Date;
-  /** Set on blocker tasks: the blocker to act on (resolve, confirm, reopen). */
-  blockerId?: string;
-}
+/** An inbox entry as the API lists it: the stored entry, named by its task id. */
+export type InboxItem = Omit<InboxItemDoc, '_id' | 'org'> & { taskId: string };
 
-/** One organisation's open tasks, earliest deadline first (tasks without a deadline last): one `_id` lookup. */
+/** One organisation's open tasks, earliest deadline first (tasks without a deadline last). */
 export async function inboxOf(models: Models, org: string): Promise<InboxItem[]> {
-  const doc = await models.Inbox.findById(org).lean();
-  const items = Object.values(doc?.open ?? {}) as unknown as InboxItem[];
+  const docs = await models.InboxItem.find({ org }).lean();
+  const items: InboxItem[] = docs.map(({ _id, org: _org, ...entry }) => ({ taskId: _id, ...entry }));
   const due = (i: InboxItem) => (i.dueAt ? new Date(i.dueAt).getTime() : Number.MAX_SAFE_INTEGER);
   return items.sort(
     (a, b) => due(a) - due(b) || new Date(a.openedAt).getTime() - new Date(b.openedAt).getTime(),

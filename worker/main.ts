@@ -7,6 +7,7 @@ import { ensureSupervisionSchedules } from '../infra/schedules';
 import { loadPolicy } from '../policy/load';
 import { loadConfig } from '../config';
 import { connectMongo, createModels } from '../db/models';
+import { prepareReadModel } from '../db/read-model-setup';
 import { prepareNamespace } from '../infra/temporal-setup';
 import { createWorker } from './create-worker';
 
@@ -15,6 +16,9 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'INFO') });
   await prepareNamespace(config.temporal.address, config.temporal.namespace, config.temporal.retentionDays);
   const mongo = await connectMongo(config.mongo.uri);
+  const models = createModels(mongo);
+  const { migratedInboxItems } = await prepareReadModel(models);
+  if (migratedInboxItems > 0) console.log(`moved ${migratedInboxItems} inbox entries to inboxItems`);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   // Notification enqueueing starts delivery workflows, which needs a client beside the worker's connection.
   const clientConnection = await Connection.connect({ address: config.temporal.address });
@@ -24,7 +28,7 @@ async function main(): Promise<void> {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    models: createModels(mongo),
+    models,
     calendarModels: createCalendarModels(mongo),
     supervisionModels: createSupervisionModels(mongo),
     policy: loadPolicy(config.policyPath),
