@@ -41,6 +41,11 @@ import {
 export const TASK_DEADLINES_PATCH = 'task-deadlines-v1';
 /** A removed project's portfolio is asked for a replacement project. */
 export const REPLACEMENT_REQUEST_PATCH = 'replacement-request-v1';
+/**
+ * The read model is written beside the loop: clocks, notifications and blockers never wait for Mongo. One sync
+ * runs at a time; what changes meanwhile goes into the next one.
+ */
+export const SYNC_BESIDE_LOOP_PATCH = 'read-model-sync-beside-loop';
 
 /** One project's whole life: DRAFT → … → COMPLETED (or REJECTED / REMOVED / WITHDRAWN). */
 export async function projectLifecycle(input: ProjectLifecycleInput): Promise<ProjectSnapshot> {
@@ -70,9 +75,11 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
 
   const timed = patched(TASK_DEADLINES_PATCH);
   const indexed = { stage: '', overdue: false, nextDeadline: -1 };
+  const sync: ReadModelSyncState = { running: false, failure: undefined };
   for (;;) {
     const wake = () =>
-      hasUnsynced(s) ||
+      (hasUnsynced(s) && !sync.running) ||
+      sync.failure !== undefined ||
       isTerminal(s.stage) ||
       continueAsNewDue(input) ||
       unstartedBlockers(s) > 0 ||
@@ -81,6 +88,7 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
     if (wakeAt === undefined) await condition(wake);
     else await condition(wake, Math.max(1, wakeAt - Date.now()));
 
+    if (sync.failure !== undefined) throw sync.failure; // as the awaited sync did: only a non-retryable failure
     await startBlockers(s, input);
     if (timed && !isTerminal(s.stage)) {
       await scheduleDeadlines(s, policy);
@@ -89,19 +97,22 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
     // Runs that removed a project before this release asked for no replacement: replay them unchanged.
     if (timed)
       await enqueueQueued(s, (n) => n.key.endsWith(':replacement') && !patched(REPLACEMENT_REQUEST_PATCH));
-    if (hasUnsynced(s)) await flushReadModel(s);
+    if (hasUnsynced(s) && !sync.running) {
+      if (patched(SYNC_BESIDE_LOOP_PATCH)) syncBesideLoop(s, sync);
+      else await flushReadModel(s);
+    }
     if (indexed.stage !== s.stage) {
       upsertSearchAttributes([{ key: ProjectStageAttr, value: s.stage }]);
       indexed.stage = s.stage;
     }
     if (timed) indexTime(s, indexed);
     if (isTerminal(s.stage)) {
-      await condition(allHandlersFinished);
+      await condition(() => allHandlersFinished() && !sync.running);
       if (hasUnsynced(s) || (timed && pendingNotifications(s) > 0)) continue; // a late handler changed state: persist it first
       return snapshotOf(s);
     }
     if (continueAsNewDue(input)) {
-      await condition(allHandlersFinished);
+      await condition(() => allHandlersFinished() && !sync.running);
       // The unsynced outbox travels in the state; the next run writes it first.
       log.info('continuing as new', { historyLength: workflowInfo().historyLength, seq: s.seq });
       return await continueAsNew<typeof projectLifecycle>({ ...input, state: s });
@@ -132,6 +143,26 @@ function continueAsNewDue(input: ProjectLifecycleInput): boolean {
 function flushReadModel(s: ProjectState): Promise<void> {
   return flushOutbox(s, (changes) =>
     syncReadModel({ projectId: s.projectId, seq: s.seq, snapshot: snapshotOf(s), ...changes }),
+  );
+}
+
+interface ReadModelSyncState {
+  running: boolean;
+  /** A sync that failed for good (its retries never give up on Mongo being down); the loop rethrows it. */
+  failure: Error | undefined;
+}
+
+/** Starts a sync of what is unsynced now and returns at once; the loop wakes again when it ends. */
+function syncBesideLoop(s: ProjectState, sync: ReadModelSyncState): void {
+  sync.running = true;
+  flushReadModel(s).then(
+    () => {
+      sync.running = false;
+    },
+    (err: unknown) => {
+      sync.running = false;
+      sync.failure = err instanceof Error ? err : new Error(String(err));
+    },
   );
 }
 
