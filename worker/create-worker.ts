@@ -21,5 +21,9 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     activities: createActivities(deps),
     // Idle projects cost nothing; keep the sticky cache bounded so 100k projects fit in memory.
     maxCachedWorkflows: deps.maxCachedWorkflows ?? 1000,
+    // A deadline burst starts thousands of delivery workflows: their first tasks come from the shared (non-sticky)
+    // queue, which the default split (2 of 10 pollers) drains at about one task per second (BENCHMARKS.md).
+    maxConcurrentWorkflowTaskPolls: 20,
+    nonStickyToStickyPollRatio: 0.5,
   });
 }

@@ -45,8 +45,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	databases := openDatabases{}
+	defer databases.closeAll()
 	for {
-		if err := indexDirectory(ctx, *dir); err != nil && *watch == 0 {
+		if err := databases.indexDirectory(ctx, *dir); err != nil && *watch == 0 {
 			log.Fatalf("ferretdb-id-index: %v", err)
 		}
 		if *watch == 0 {
@@ -60,14 +62,69 @@ func main() {
 	}
 }
 
-func indexDirectory(ctx context.Context, dir string) error {
+// openDatabases keeps one idle connection per database file between passes: a pass then costs one small
+// query per database, not an open and a schema parse. An idle connection holds no lock (WAL, no transaction).
+type openDatabases map[string]*openDatabase
+
+type openDatabase struct {
+	db   *sql.DB
+	file os.FileInfo // the file it was opened on: a database dropped and created again is a new file
+}
+
+func (o openDatabases) closeAll() {
+	for name, d := range o {
+		d.db.Close()
+		delete(o, name)
+	}
+}
+
+// get returns a connection to file, reopening it when the file was replaced; nil when it is gone.
+func (o openDatabases) get(file string) (*sql.DB, error) {
+	info, err := os.Stat(file)
+	d := o[file]
+	if d != nil && (err != nil || !os.SameFile(d.file, info)) {
+		d.db.Close()
+		delete(o, file)
+		d = nil
+	}
+	if err != nil {
+		return nil, nil // dropped since the glob
+	}
+	if d == nil {
+		// mode=rw: a database dropped meanwhile must not be created again. The busy timeout is FerretDB's.
+		db, err := sql.Open("sqlite", "file:"+file+"?mode=rw&_pragma=busy_timeout(10000)")
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(1)
+		d = &openDatabase{db: db, file: info}
+		o[file] = d
+	}
+	return d.db, nil
+}
+
+func (o openDatabases) indexDirectory(ctx context.Context, dir string) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.sqlite"))
 	if err != nil {
 		return err
 	}
+	present := map[string]bool{}
+	for _, file := range files {
+		present[file] = true
+	}
+	for file, d := range o {
+		if !present[file] {
+			d.db.Close()
+			delete(o, file)
+		}
+	}
 	var firstErr error
 	for _, file := range files {
-		if err := indexDatabase(ctx, file); err != nil {
+		db, err := o.get(file)
+		if err == nil && db != nil {
+			err = indexDatabase(ctx, db)
+		}
+		if err != nil {
 			// A database being dropped, or busy past the timeout, is retried on the next pass.
 			log.Printf("ferretdb-id-index: %s: %v", filepath.Base(file), err)
 			if firstErr == nil {
@@ -78,15 +135,7 @@ func indexDirectory(ctx context.Context, dir string) error {
 	return firstErr
 }
 
-func indexDatabase(ctx context.Context, file string) error {
-	// mode=rw: a database dropped since the glob must not be created again. The busy timeout is FerretDB's.
-	db, err := sql.Open("sqlite", "file:"+file+"?mode=rw&_pragma=busy_timeout(10000)")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-
+func indexDatabase(ctx context.Context, db *sql.DB) error {
 	rows, err := db.QueryContext(ctx,
 		`SELECT t.name FROM sqlite_master t
 		 WHERE t.type = 'table'
