@@ -14,7 +14,7 @@ export function transitionId(projectId: string, seq: number): string {
 }
 
 /** A task's entry in its assignee's inbox (`inboxItems`, keyed by the task id). */
-export function inboxEntry(t: Task, projectId: string, projectName: string) {
+function inboxEntry(t: Task, projectId: string, projectName: string) {
   return {
     org: t.assigneeOrg,
     projectId,

@@ -88,14 +88,19 @@ function acceptable(tool, path) {
   return embeddedModuleVersion(path) === tool.version;
 }
 
-function provision(tool) {
+/** The binary the environment names for `tool`, if any; a path that does not exist is an error. */
+function explicitPath(tool) {
   const explicit = process.env[tool.envVar];
-  if (explicit) {
-    if (!existsSync(explicit))
-      fail(`${tool.envVar}=${explicit} does not exist. Unset it to let this script build ${tool.name}.`);
-    say(`${tool.name}: using ${explicit} from ${tool.envVar}`);
-    return explicit;
-  }
+  if (!explicit) return undefined;
+  if (!existsSync(explicit))
+    fail(`${tool.envVar}=${explicit} does not exist. Unset it to let this script build ${tool.name}.`);
+  say(`${tool.name}: using ${explicit} from ${tool.envVar}`);
+  return explicit;
+}
+
+function provision(tool) {
+  const explicit = explicitPath(tool);
+  if (explicit) return explicit;
   const cached = join(cacheDir, tool.name);
   if (existsSync(cached) && acceptable(tool, cached)) {
     say(`${tool.name}: cached ${cached}`);
@@ -191,13 +196,8 @@ const LOCAL_TOOLS = [
 ];
 
 function provisionLocal(tool) {
-  const explicit = process.env[tool.envVar];
-  if (explicit) {
-    if (!existsSync(explicit))
-      fail(`${tool.envVar}=${explicit} does not exist. Unset it to let this script build ${tool.name}.`);
-    say(`${tool.name}: using ${explicit} from ${tool.envVar}`);
-    return explicit;
-  }
+  const explicit = explicitPath(tool);
+  if (explicit) return explicit;
   const hash = createHash('sha256');
   for (const f of tool.files) hash.update(f).update(readFileSync(join(tool.dir, f)));
   const output = join(cacheDir, `${tool.name}-${hash.digest('hex').slice(0, 12)}`);
