@@ -6,8 +6,7 @@ import {
   type WorkCalendar,
 } from '../calendar';
 import type { CalendarModels } from '../db/calendar-models';
-import type { Duration } from '../policy/schema';
-import type { ScheduleRequest, ScheduleResult } from '../domain/time';
+import type { DeadlineRule, ScheduleRequest, ScheduleResult } from '../domain/time';
 
 const DAY_MS = 86_400_000;
 
@@ -34,21 +33,23 @@ export async function loadWorkCalendar(
   return { calendar: buildWorkCalendar(loaded, overrides?.overrides ?? []), version };
 }
 
-function unitOf(rule: Duration): 'workingDays' | 'calendarDays' | 'seconds' {
+function unitOf(rule: DeadlineRule): 'workingDays' | 'calendarDays' | 'seconds' {
   if ('seconds' in rule) return 'seconds';
   if ('calendarDays' in rule) return 'calendarDays';
   return 'workingDays';
 }
 
-function describe(rule: Duration, extra: number): string {
+function describe(rule: DeadlineRule, extra: number): string {
   const base =
-    'workingDays' in rule
-      ? `${rule.workingDays} 个工作日`
-      : 'calendarDays' in rule
-        ? `${rule.calendarDays} 个自然日`
-        : 'seconds' in rule
-          ? `${rule.seconds} 秒`
-          : '下次月度联席会议';
+    'untilDay' in rule
+      ? `${rule.untilDay} 前（遇节假日顺延）`
+      : 'workingDays' in rule
+        ? `${rule.workingDays} 个工作日`
+        : 'calendarDays' in rule
+          ? `${rule.calendarDays} 个自然日`
+          : 'seconds' in rule
+            ? `${rule.seconds} 秒`
+            : '下次月度联席会议';
   return extra > 0 ? `${base}，顺延 ${extra}` : base;
 }
 
@@ -60,7 +61,15 @@ export function computeSchedule(
 ): ScheduleResult {
   const provisional = { value: false };
   const opts = { uncovered: r.uncovered };
-  const add = (fromMs: number, d: Duration): number => {
+  const add = (fromMs: number, d: DeadlineRule): number => {
+    if ('untilDay' in d) {
+      let day = d.untilDay;
+      for (let guard = 0; d.rollToWorkingDay && !isWorking(day); guard++) {
+        if (guard > 60) throw new RangeError(`no working day within 60 days after ${d.untilDay}`);
+        day = shanghaiDayOf(endOfShanghaiDayMs(day) + 1);
+      }
+      return endOfShanghaiDayMs(day);
+    }
     if ('seconds' in d) return fromMs + d.seconds * 1000;
     if ('calendarDays' in d) return cal.addCalendarDays(fromMs, d.calendarDays).endOfDayMs;
     if ('workingDays' in d) {

@@ -33,9 +33,10 @@ function inboxEntry(t: Task, projectId: string, projectName: string) {
 /** The `projects` document of a snapshot: what lists, reports and the API read. */
 export function projectRecordOf(snapshot: ReadModelSync['snapshot'], seq: number, now: Date) {
   // details and open tasks are top-level fields; `state` holds the rest once (smaller documents scan faster).
-  const { openTasks, details, ...state } = snapshot;
+  const { openTasks, details, readers, ...state } = snapshot;
   return {
     seq,
+    readers: readers ?? [],
     stage: snapshot.stage,
     library: libraryOf(snapshot.stage),
     policyVersion: snapshot.policyVersion,

@@ -117,11 +117,12 @@ export function createSupervisionActivities(deps: SupervisionDeps) {
       ? { stagesAtPeriodStart: (previous.report.stages ?? {}) as Record<string, string> }
       : {};
     const reporting = { reporting: policy.reporting };
+    const monthlyReportDueDay = policy.implementation.monthlyReportDueDay;
     if (input.kind === 'MONTHLY_DISPATCH') {
       report = {
         dispatch: monthlyDispatch(docs, ctx, { ...history, blockers: await blockerSpans() }),
         overdue: overdueList(docs, ctx, workingDaysBetween),
-        rankings: rankings(docs, ctx, { ...history, ...reporting }),
+        rankings: rankings(docs, ctx, { ...history, ...reporting, monthlyReportDueDay }),
         dataQuality: dataQuality(docs, ctx),
         targets: portfolioTargets(docs, ctx, reporting),
         stages,
@@ -180,7 +181,7 @@ export function createSupervisionActivities(deps: SupervisionDeps) {
       };
     } else {
       report = {
-        rankings: rankings(docs, ctx, { ...history, ...reporting }),
+        rankings: rankings(docs, ctx, { ...history, ...reporting, monthlyReportDueDay }),
         targets: portfolioTargets(docs, ctx, reporting),
         overdue: overdueList(docs, ctx, workingDaysBetween),
       };

@@ -105,7 +105,12 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], version: string): R
         ? {
             requestBody: {
               required: true,
-              content: { 'application/json': { schema: jsonSchema(spec.body), example: spec.bodyExample } },
+              content: {
+                'application/json': {
+                  schema: jsonSchema(spec.body),
+                  ...(spec.bodyExamples ? { examples: spec.bodyExamples } : { example: spec.bodyExample }),
+                },
+              },
             },
           }
         : {}),

@@ -42,14 +42,32 @@ export function sendProblem(res: Response, err: ApiError): void {
     .status(err.status)
     .type('application/problem+json')
     .json({
+      // Extension members come first: none may overwrite the members RFC 9457 defines.
+      ...withoutReservedMembers(err.extra),
       type: PROBLEM_BASE + err.slug,
       title: err.title,
       status: err.status,
       detail: err.message,
       instance: res.req.originalUrl,
       requestId: res.getHeader('x-request-id'),
-      ...err.extra,
     });
+}
+
+/** The members of a problem that RFC 9457 defines (and our request id): extensions never carry them. */
+export const RESERVED_PROBLEM_MEMBERS = [
+  'type',
+  'title',
+  'status',
+  'detail',
+  'instance',
+  'requestId',
+] as const;
+
+function withoutReservedMembers(extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(extra))
+    if (!(RESERVED_PROBLEM_MEMBERS as readonly string[]).includes(k)) out[k] = v;
+  return out;
 }
 
 function grpcCode(err: unknown): number | undefined {

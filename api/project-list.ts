@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { seesEveryProject } from '../domain/access';
 import type { Actor } from '../domain/project';
 import type { ApiDeps } from './app';
 import { ApiError } from './problem';
@@ -28,15 +29,18 @@ function decodeCursor(c: string): Cursor {
   }
 }
 
-/** Lists projects from the read model; applicants and reviewers see their organisation's, others all. */
+/** Lists projects from the read model: those the caller may read (domain/access.ts). */
 export async function listProjects(deps: ApiDeps, actor: Actor, q: z.infer<typeof ListProjectsQuery>) {
   const and: Record<string, unknown>[] = [];
-  if (!actor.roles.some((r) => r === 'supervisor' || r === 'leader' || r === 'admin')) {
+  if (!seesEveryProject(actor, deps.projects.policy.leadingGroup)) {
+    // The access rule of domain/access.ts; records written before `readers` existed fall back to what they hold.
     and.push({
       $or: [
-        { 'details.ownerOrg': actor.org },
-        { 'details.responsibleDept': actor.org },
-        { 'openTasks.assigneeOrg': actor.org },
+        { readers: actor.org },
+        { readers: { $exists: false }, 'details.ownerOrg': actor.org },
+        { readers: { $exists: false }, 'details.responsibleDept': actor.org },
+        { readers: { $exists: false }, 'details.portfolio': actor.org },
+        { readers: { $exists: false }, 'openTasks.assigneeOrg': actor.org },
       ],
     });
   }

@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { canReadProject } from '../domain/access';
 import { libraryOf, type Actor } from '../domain/project';
 import type { ApiDeps } from './app';
 
@@ -10,6 +11,7 @@ export interface ProjectViewDto {
   details: Record<string, unknown> & { ownerOrg?: string };
   state: Record<string, unknown>;
   openTasks: Record<string, unknown>[];
+  readers?: string[] | undefined;
   seq: number;
   updatedAt: string;
   source: 'read-model' | 'workflow';
@@ -27,6 +29,7 @@ export async function loadProjectView(deps: ApiDeps, projectId: string): Promise
       details: doc.details,
       state: doc.state,
       openTasks: doc.openTasks,
+      readers: doc.readers,
       seq: doc.seq,
       updatedAt: doc.updatedAt.toISOString(),
       source: 'read-model',
@@ -34,7 +37,7 @@ export async function loadProjectView(deps: ApiDeps, projectId: string): Promise
   }
   try {
     const live = await deps.projects.query(projectId);
-    const { tasks, details, ...state } = live;
+    const { tasks, details, readers, ...state } = live;
     return {
       projectId,
       stage: live.stage,
@@ -43,6 +46,7 @@ export async function loadProjectView(deps: ApiDeps, projectId: string): Promise
       details: details as unknown as ProjectViewDto['details'],
       state: state as unknown as Record<string, unknown>,
       openTasks: tasks.filter((t) => t.status === 'OPEN') as unknown as Record<string, unknown>[],
+      readers,
       seq: live.seq,
       updatedAt: new Date().toISOString(),
       source: 'workflow',
@@ -53,13 +57,7 @@ export async function loadProjectView(deps: ApiDeps, projectId: string): Promise
   }
 }
 
-/** Supervisors, leaders and admins read every project; others read their own organisation's and those they work on. */
-export function canRead(actor: Actor, view: ProjectViewDto): boolean {
-  if (actor.roles.some((r) => r === 'supervisor' || r === 'leader' || r === 'admin')) return true;
-  if (view.details.ownerOrg === actor.org) return true;
-  if (view.details.responsibleDept === actor.org || view.details.portfolio === actor.org) return true;
-  return (
-    view.openTasks.some((t) => t.assigneeOrg === actor.org) ||
-    (view.state.assigneeOrgs as string[] | undefined)?.includes(actor.org) === true
-  );
+/** Who may read a project: the one rule of domain/access.ts. */
+export function canRead(actor: Actor, view: ProjectViewDto, leadingGroup: string): boolean {
+  return canReadProject(actor, view, leadingGroup);
 }

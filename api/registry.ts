@@ -28,6 +28,8 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
   bodyExample?: unknown;
+  /** Named examples (OpenAPI `examples`), where one request takes several shapes; replaces `bodyExample`. */
+  bodyExamples?: Record<string, { summary: string; value: unknown }>;
   /** A file upload instead of a JSON body: the raw bytes arrive as a Buffer in `req.body`. */
   upload?: { contentTypes: readonly string[]; description: string };
   /** Responses other than the problem types every route may answer. */

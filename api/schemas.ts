@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ONBOARDING_STAGES } from '../domain/onboarding';
 
 const yuan = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const date = z.iso.date();
@@ -59,8 +60,61 @@ export const CreateProjectBody = z.strictObject({
   annualPlanYuan: yuan,
   plannedStart: date.optional(),
   plannedCompletion: date.optional(),
+  /** The applying unit of an onboarded project (an owner creating a DRAFT is its own unit, from the token). */
+  ownerOrg: orgId.optional(),
+  onboarding: z.lazy(() => OnboardingBody).optional(),
 });
 export type CreateProjectBody = z.infer<typeof CreateProjectBody>;
+
+const docText = z.string().trim().min(1).max(100);
+
+/** Facts of a project entered where it stands (存量项目入库); domain/onboarding.ts checks them against each other. */
+export const OnboardingBody = z.strictObject({
+  targetStage: z.enum(ONBOARDING_STAGES),
+  constructionType: z.enum(['NEW', 'CONTINUING']).default('NEW'),
+  planInclusion: z.strictObject({
+    planName: z.string().trim().min(1).max(200),
+    documentNumber: docText,
+    date,
+  }),
+  approvals: z
+    .array(
+      z.strictObject({
+        matter: z
+          .string()
+          .regex(/^[A-Z][A-Z0-9_]*$/, 'a matter or step key of the policy')
+          .max(60),
+        documentNumber: docText,
+        date,
+        approvingOrg: z.string().trim().min(1).max(200),
+      }),
+    )
+    .max(40)
+    .default([]),
+  projectCode: z
+    .string()
+    .regex(/^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$/, 'YYMM-RRRRRR-DD-TT-NNNNNN')
+    .optional(),
+  approvedEstimateYuan: yuan.min(1).optional(),
+  funding: z.strictObject({ amountYuan: yuan.min(1), documentNumber: docText, date }).optional(),
+  start: z
+    .strictObject({
+      date,
+      basis: z.enum(['CONSTRUCTION_PERMIT', 'PROCUREMENT_CONTRACT']),
+      documentNumber: docText,
+    })
+    .optional(),
+  investmentToDate: z
+    .strictObject({
+      asOf: date,
+      ytdInvestmentYuan: yuan,
+      cumulativeInvestmentYuan: yuan,
+      ytdPaidYuan: yuan,
+      cumulativePaidYuan: yuan,
+    })
+    .optional(),
+});
+export type OnboardingBody = z.infer<typeof OnboardingBody>;
 
 export const CREATE_PROJECT_EXAMPLE: z.input<typeof CreateProjectBody> = {
   name: '临汾市城区供热管网改造工程',
@@ -89,6 +143,128 @@ export const CREATE_PROJECT_EXAMPLE: z.input<typeof CreateProjectBody> = {
   plannedStart: '2026-03-01',
   plannedCompletion: '2027-10-31',
 };
+
+const ONBOARDED_DETAILS = {
+  ...CREATE_PROJECT_EXAMPLE,
+  ownerOrg: 'yaodu',
+  approvalRegime: 'APPROVAL',
+  flags: { ...CREATE_PROJECT_EXAMPLE.flags, cityKey: false },
+  landInvolved: true,
+  annualEnergyUseTce: 1200,
+} as const;
+const ONBOARDED_PLAN = {
+  planName: '临汾市2025年重点项目年度计划',
+  documentNumber: '临发改〔2025〕12号',
+  date: '2025-03-20',
+};
+/** Every reserve matter the example project needs under the default policy, done. */
+const ONBOARDED_MATTERS = [
+  {
+    matter: 'PROJECT_PROPOSAL',
+    documentNumber: '临发改审批〔2025〕31号',
+    date: '2025-04-10',
+    approvingOrg: '市发改委',
+  },
+  {
+    matter: 'FEASIBILITY_APPROVAL',
+    documentNumber: '临发改审批〔2025〕58号',
+    date: '2025-05-16',
+    approvingOrg: '市发改委',
+  },
+  {
+    matter: 'LAND_PRE_REVIEW',
+    documentNumber: '临自然资预〔2025〕9号',
+    date: '2025-04-28',
+    approvingOrg: '市规划和自然资源局',
+  },
+  { matter: 'EIA', documentNumber: '临环审〔2025〕22号', date: '2025-05-30', approvingOrg: '市生态环境局' },
+  {
+    matter: 'ENERGY_COMMITMENT',
+    documentNumber: '临能源备〔2025〕14号',
+    date: '2025-05-08',
+    approvingOrg: '市能源局',
+  },
+  {
+    matter: 'FUNDING_SOURCE',
+    documentNumber: '临财建〔2025〕3号',
+    date: '2025-06-03',
+    approvingOrg: '市财政局',
+  },
+];
+
+/** Named request examples of `POST /projects`, one per stage a project may enter at; each is valid as it stands. */
+export const CREATE_PROJECT_EXAMPLES = {
+  draft: { summary: '谋划：项目单位申报（DRAFT）', value: CREATE_PROJECT_EXAMPLE },
+  reserve: {
+    summary: '储备库：纳入年度计划、部分审批已办结的存量项目（RESERVE）',
+    value: {
+      ...ONBOARDED_DETAILS,
+      name: '临汾市汾河东岸防洪提升工程',
+      onboarding: {
+        targetStage: 'RESERVE',
+        constructionType: 'NEW',
+        planInclusion: ONBOARDED_PLAN,
+        approvals: ONBOARDED_MATTERS.slice(0, 2),
+      },
+    },
+  },
+  preConstruction: {
+    summary: '前期库：审批办结、已赋项目代码的存量项目（PRE_CONSTRUCTION）',
+    value: {
+      ...ONBOARDED_DETAILS,
+      name: '临汾市城区供热管网改造工程（二期）',
+      onboarding: {
+        targetStage: 'PRE_CONSTRUCTION',
+        constructionType: 'NEW',
+        planInclusion: ONBOARDED_PLAN,
+        approvals: [
+          ...ONBOARDED_MATTERS,
+          {
+            matter: 'PRELIMINARY_DESIGN',
+            documentNumber: '临发改设计〔2025〕7号',
+            date: '2025-07-02',
+            approvingOrg: '市发改委',
+          },
+        ],
+        projectCode: '2504-141002-04-01-000321',
+        approvedEstimateYuan: 340_000_000,
+      },
+    },
+  },
+  underConstruction: {
+    summary: '实施库：2024年开工的续建项目，含至今完成投资与支付（UNDER_CONSTRUCTION）',
+    value: {
+      ...ONBOARDED_DETAILS,
+      name: '临汾市滨河西路快速化改造工程',
+      plannedStart: '2024-04-01',
+      onboarding: {
+        targetStage: 'UNDER_CONSTRUCTION',
+        constructionType: 'CONTINUING',
+        planInclusion: { ...ONBOARDED_PLAN, planName: '临汾市2024年重点项目年度计划', date: '2024-02-26' },
+        approvals: [
+          ...ONBOARDED_MATTERS.map((m) => ({ ...m, date: m.date.replace('2025', '2023') })),
+          {
+            matter: 'CONSTRUCTION_PERMIT',
+            documentNumber: '141002202403150101',
+            date: '2024-03-15',
+            approvingOrg: '市行政审批服务管理局',
+          },
+        ],
+        projectCode: '2310-141002-04-01-000088',
+        approvedEstimateYuan: 340_000_000,
+        funding: { amountYuan: 200_000_000, documentNumber: '临财建〔2024〕11号', date: '2024-03-01' },
+        start: { date: '2024-04-01', basis: 'CONSTRUCTION_PERMIT', documentNumber: '141002202403150101' },
+        investmentToDate: {
+          asOf: '2025-10-31',
+          ytdInvestmentYuan: 80_000_000,
+          cumulativeInvestmentYuan: 190_000_000,
+          ytdPaidYuan: 70_000_000,
+          cumulativePaidYuan: 170_000_000,
+        },
+      },
+    },
+  },
+} as const;
 
 // ------------------------------------------------------------------------------------------ actions
 

@@ -47,7 +47,7 @@ export class ProjectClient {
     projectId: string,
     details: ProjectDetails,
     createdBy: Actor,
-    extra: Pick<ProjectLifecycleInput, 'continueAsNewAtHistoryLength'> = {},
+    extra: Pick<ProjectLifecycleInput, 'continueAsNewAtHistoryLength' | 'onboarding'> = {},
   ): Promise<WorkflowHandle<typeof projectLifecycle>> {
     const input: ProjectLifecycleInput = {
       projectId,
@@ -63,7 +63,7 @@ export class ProjectClient {
       // A project id is never reused, not even after the project ended.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: [
-        { key: ProjectStageAttr, value: 'DRAFT' },
+        { key: ProjectStageAttr, value: extra.onboarding?.targetStage ?? 'DRAFT' },
         { key: ProjectPortfolioAttr, value: details.portfolio },
       ],
       staticSummary: `${details.name}（${projectId}）`,

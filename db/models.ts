@@ -13,6 +13,8 @@ export interface ProjectDoc {
   details: Record<string, unknown>;
   state: Record<string, unknown>; // workflow-owned facts (codes, funding, progress, payments…)
   openTasks: Record<string, unknown>[];
+  /** Organisations that may read the project (domain/access.ts); absent on records of releases before 0.6. */
+  readers?: string[];
   flags: Record<string, unknown>;
   createdAt: Date;
   updatedAt: Date;
@@ -153,6 +155,7 @@ export function createModels(conn: Connection): Models {
         details: mixed,
         state: mixed,
         openTasks: [mixed],
+        readers: { type: [String], default: undefined },
         flags: mixed,
         createdAt: Date,
         updatedAt: Date,

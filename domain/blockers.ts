@@ -369,7 +369,7 @@ function event(
 
 function requireStatus(actual: BlockerStatus, wanted: BlockerStatus, why: string): void {
   if (actual !== wanted)
-    throw new DomainError('WRONG_STAGE', `${why}; the blocker is ${actual}`, { status: actual });
+    throw new DomainError('WRONG_STAGE', `${why}; the blocker is ${actual}`, { blockerStatus: actual });
 }
 
 function requireOrg(actor: Actor, allowed: string[], why: string): void {

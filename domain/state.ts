@@ -1,4 +1,7 @@
 import type { Actor, ProjectDetails, Stage } from './project';
+import { readersOf } from './access';
+import type { ConstructionType, InvestmentToDate } from './onboarding';
+import type { ReportObligation } from './monthly-reports';
 
 export type TaskKind = 'REVIEW' | 'APPROVAL_MATTER' | 'STEP' | 'REPORT' | 'GATE' | 'BLOCKER';
 export type TaskStatus = 'OPEN' | 'DONE' | 'CANCELLED';
@@ -79,6 +82,10 @@ export interface ProgressReport {
   exceedsTotalInvestment: boolean;
   recordedAt: number;
   actor: Actor;
+  /** Filed after its report task's deadline (accepted, and counted in the rankings). */
+  late?: boolean | undefined;
+  /** The deadline of its report task, when one was open. */
+  dueAt?: number | undefined;
 }
 
 export interface Payment {
@@ -145,8 +152,19 @@ export interface ProjectState {
         date: string;
         basis: 'PERMIT_AND_FUNDING' | 'PROCUREMENT_CONTRACT' | 'EMERGENCY_OVERRIDE';
         override?: { reason: string; approver: string } | undefined;
+        /** The permit or contract number, for a start entered at onboarding. */
+        documentNumber?: string | undefined;
+        onboarded?: boolean | undefined;
       }
     | undefined;
+  /** 新建 or 续建; set for onboarded projects. */
+  constructionType?: ConstructionType | undefined;
+  /** Present when the project entered beyond DRAFT (domain/onboarding.ts): where, and who entered it. */
+  onboarded?: { targetStage: Stage; constructionType: ConstructionType; at: number; by: Actor } | undefined;
+  /** Investment completed and paid to date when onboarded under construction; later reports build on it. */
+  investmentToDate?: InvestmentToDate | undefined;
+  /** The monthly report owed from 前期 on (domain/monthly-reports.ts). */
+  reportObligation?: ReportObligation | undefined;
   reports: ProgressReport[];
   payments: Payment[];
   cumulativePaidYuan: number;
@@ -192,9 +210,13 @@ export interface ReadModelSync {
   tasks: Task[];
 }
 
-export type ProjectSnapshot = Omit<ProjectState, 'processed' | 'tasks' | 'outbox'> & { openTasks: Task[] };
+export type ProjectSnapshot = Omit<ProjectState, 'processed' | 'tasks' | 'outbox'> & {
+  openTasks: Task[];
+  /** The organisations that may read the project besides those that read every project (domain/access.ts). */
+  readers?: string[] | undefined;
+};
 
 export function snapshotOf(s: ProjectState): ProjectSnapshot {
   const { processed: _p, outbox: _o, tasks, ...rest } = s;
-  return { ...rest, openTasks: tasks.filter((t) => t.status === 'OPEN') };
+  return { ...rest, openTasks: tasks.filter((t) => t.status === 'OPEN'), readers: readersOf(s) };
 }

@@ -8,22 +8,33 @@ import type { ProjectDetails } from './project';
 import type { NotificationIntent, ProjectState, Task, TaskDeadline, TaskLedger, TaskSchedule } from './state';
 import { blockerDeadline } from './blockers';
 import { recordEvent } from './events';
+import { nextReportOpensAt, periodOfTaskKey, reportDueRule } from './monthly-reports';
 
 /** The deadline rule of a task from the policy, shortened for green-channel (major) projects. */
 export function deadlineRuleFor(
   policy: Policy,
   task: Pick<Task, 'kind' | 'key' | 'tier'>,
   details: ProjectDetails,
-): Duration | undefined {
+): DeadlineRule | undefined {
   const rule = baseRule(policy, task);
-  if (!rule || !details.flags.major || 'nextMonthlyMeeting' in rule) return rule;
+  if (!rule || !details.flags.major || 'nextMonthlyMeeting' in rule || 'untilDay' in rule) return rule;
   const shorten = (n: number) => Math.max(1, Math.ceil((n * policy.time.greenChannelPercent) / 100));
   if ('workingDays' in rule) return { workingDays: shorten(rule.workingDays) };
   if ('calendarDays' in rule) return { calendarDays: shorten(rule.calendarDays) };
   return { seconds: shorten(rule.seconds) };
 }
 
-function baseRule(policy: Policy, task: Pick<Task, 'kind' | 'key' | 'tier'>): Duration | undefined {
+/**
+ * A policy duration counted from the task's opening, or a fixed day (the monthly report's due day), moved to
+ * the next working day when it falls on a holiday (our default; the seed fixes no day).
+ */
+export type DeadlineRule = Duration | { untilDay: string; rollToWorkingDay: true };
+
+function baseRule(policy: Policy, task: Pick<Task, 'kind' | 'key' | 'tier'>): DeadlineRule | undefined {
+  if (task.kind === 'REPORT') {
+    const period = periodOfTaskKey(task.key);
+    return period === undefined ? undefined : reportDueRule(policy, period);
+  }
   if (task.kind === 'REVIEW') {
     return task.tier === 1
       ? policy.review.tier1.deadline
@@ -46,7 +57,7 @@ function baseRule(policy: Policy, task: Pick<Task, 'kind' | 'key' | 'tier'>): Du
 export interface ScheduleRequest {
   taskId: string;
   openedAt: number;
-  rule: Duration;
+  rule: DeadlineRule;
   extensionUnits: number;
   pauses: { from: number; to: number }[];
   remindAtHour: number;
@@ -157,11 +168,18 @@ function isPaused(t: Task): boolean {
 }
 
 /** The next instant something falls due (a reminder, an escalation, reserve staleness), if any. */
-export function nextWakeAt(s: ProjectState, policy: Policy, now: number): number | undefined {
-  const clocks = nextClockWakeAt(s, now);
-  const stale = staleAt(s, policy);
-  if (stale === undefined) return clocks;
-  return clocks === undefined ? stale : Math.min(clocks, stale);
+export function nextWakeAt(
+  s: ProjectState,
+  policy: Policy,
+  now: number,
+  withReports = false,
+): number | undefined {
+  const candidates = [
+    nextClockWakeAt(s, now),
+    staleAt(s, policy),
+    withReports ? nextReportOpensAt(s, policy) : undefined,
+  ].filter((t): t is number => t !== undefined);
+  return candidates.length > 0 ? Math.min(...candidates) : undefined;
 }
 
 /** The next instant a task's reminder or escalation falls due, or its overdue flag turns on, if any. */

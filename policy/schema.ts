@@ -123,7 +123,11 @@ export const PolicySchema = z
     implementation: z.strictObject({
       completionDeadline: DurationSchema,
       monthlyReportDueDay: z.number().int().min(1).max(28),
+      /** Test policies: a "month" of the report obligation lasts this many seconds. */
+      monthlyReportCycleSeconds: z.number().int().positive().optional(),
     }),
+    /** Who may enter a project beyond DRAFT at the stage where it stands (存量项目入库). */
+    onboarding: z.strictObject({ organisations: z.array(id) }).prefault({ organisations: [] }),
     /** Report weights, red/black list sizes and portfolio targets (every field has a default; see FORMULAS). */
     reporting: ReportingPolicySchema.prefault({}),
     /** Blockers (堵点): the time the responsible organisation has to solve one, by level (三级联动). */
@@ -166,6 +170,7 @@ export const PolicySchema = z
     ref(p.administrators, ['administrators']);
     ref(p.planInclusionOrg, ['planInclusionOrg']);
     ref(p.startGate.fundingConfirmer, ['startGate', 'fundingConfirmer']);
+    p.onboarding.organisations.forEach((o, i) => ref(o, ['onboarding', 'organisations', i]));
     p.review.tier1.always.forEach((o, i) => ref(o, ['review', 'tier1', 'always', i]));
     p.review.tier1.whenLandInvolved.forEach((o, i) => ref(o, ['review', 'tier1', 'whenLandInvolved', i]));
     for (const [k, list] of Object.entries(p.review.tier1.byIndustry))

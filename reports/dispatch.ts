@@ -1,4 +1,5 @@
 import { libraryOf } from '../domain/project';
+import { missingReports, periodDueIn, type MissingReports } from './monthly-reporting';
 import { formatPoints, money, rate, shanghaiTime, toMs, type Money, type Rate } from './format';
 import {
   conversionOf,
@@ -54,6 +55,8 @@ export interface DispatchReport {
   timeElapsed: Rate; // 序时进度
   rows: DispatchRow[];
   total: DispatchRow;
+  /** The monthly reports that fell due in the period's last month and were not filed (by county, department). */
+  missingReports: MissingReports;
   warnings: string[];
 }
 
@@ -178,6 +181,12 @@ export function monthlyDispatch(
     timeElapsed,
     rows,
     total: rowOf(null, '合计', null, null, total),
+    missingReports: missingReports(
+      projects,
+      ctx.organisations,
+      periodDueIn(range.year, range.lastMonth),
+      asOf,
+    ),
     warnings,
   };
 }

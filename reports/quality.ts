@@ -1,5 +1,7 @@
 import { STAGE_LABELS } from '../domain/project';
 import { shanghaiTime } from './format';
+import { missingReports, periodDueIn, type MissingReports } from './monthly-reporting';
+import { shanghaiPeriodOf } from '../domain/monthly-reports';
 import { isLive, orgNameOf, prepare, type ProjectRecord, type ReportContext } from './source';
 
 export interface QualityProjectRow {
@@ -24,6 +26,8 @@ export interface DataQualityReport {
   missingLeader: QualityProjectRow[]; // no 包联领导
   missingDepartment: QualityProjectRow[]; // no (or an unknown) 责任部门
   tasksWithoutDeadline: QualityTaskRow[]; // open milestones without a deadline
+  /** The monthly report that fell due last (in the as-of month) and was not filed. */
+  missingMonthlyReports: MissingReports;
 }
 
 /** 三个清单 completeness: live projects (谋划/储备/前期/实施) missing a lead leader, a department or deadlines. */
@@ -38,6 +42,7 @@ export function dataQuality(docs: readonly ProjectRecord[], ctx: ReportContext):
     missingLeader: [],
     missingDepartment: [],
     tasksWithoutDeadline: [],
+    missingMonthlyReports: missingReports(projects, orgs, periodDueIn(...shanghaiYearMonth(asOf)), asOf),
   };
   for (const p of projects) {
     if (!isLive(p.stage) || p.createdAt > asOf) continue;
@@ -62,4 +67,9 @@ export function dataQuality(docs: readonly ProjectRecord[], ctx: ReportContext):
         });
   }
   return report;
+}
+
+function shanghaiYearMonth(ms: number): [number, number] {
+  const [y, m] = shanghaiPeriodOf(ms).split('-').map(Number) as [number, number];
+  return [y, m];
 }

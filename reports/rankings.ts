@@ -23,6 +23,7 @@ import {
   type ReportContext,
   type StageHistory,
 } from './source';
+import { reportCountsOf, type ReportCounts } from './monthly-reporting';
 
 export const METRICS = ['conversion', 'fundsSecured', 'paymentRate', 'investmentCompletion'] as const;
 export type MetricKey = (typeof METRICS)[number];
@@ -30,6 +31,8 @@ export type Series = 'DEPARTMENT' | 'COUNTY';
 
 export interface RankingOptions extends StageHistory {
   reporting?: ReportingPolicy;
+  /** The policy's day of the month on which monthly reports fall due (`implementation.monthlyReportDueDay`). */
+  monthlyReportDueDay?: number;
   /** Units exempted from the black list (e.g. missed because of force majeure). */
   blackListExempt?: readonly string[];
 }
@@ -48,6 +51,8 @@ export interface RankingRow {
   rank: number;
   meetsTarget: boolean | null; // investment completion ≥ 序时进度; null when it cannot be computed
   list: 'RED' | 'BLACK' | null;
+  /** Monthly reports that fell due in the period (by its as-of instant): owed, on time, late, missed. */
+  monthlyReports: ReportCounts;
 }
 
 export interface ListEntry {
@@ -81,6 +86,7 @@ interface Acc {
   confirmed: number;
   ytd: number;
   plan: number;
+  reports: ReportCounts;
 }
 
 type Ratio = { n: number; d: number } | null;
@@ -107,6 +113,7 @@ export function rankings(
   const withHistory = hasHistory(options);
   const warnings: string[] = withHistory ? [] : ['no stage history supplied: conversion rate not computed'];
   const timeElapsed = rate(range.lastMonth, 12)!;
+  const dueDay = options.monthlyReportDueDay ?? 5;
 
   const series = (kind: Series, keyOf: (d: { county: string; responsibleDept: string }) => string) => {
     const orgs = ctx.organisations.filter((o) => o.kind === kind);
@@ -127,8 +134,14 @@ export function rankings(
         confirmed: 0,
         ytd: 0,
         plan: 0,
+        reports: { owed: 0, onTime: 0, late: 0, missed: 0 },
       };
       accs.set(id, a);
+      const filed = reportCountsOf(p, range.year, range.firstMonth, range.lastMonth, asOf, dueDay);
+      a.reports.owed += filed.owed;
+      a.reports.onTime += filed.onTime;
+      a.reports.late += filed.late;
+      a.reports.missed += filed.missed;
       const w = stageWindow(p, range, options);
       if (libraryRank(w.end) >= 0) a.projects++;
       const c = withHistory ? conversionOf(w) : null;
@@ -196,6 +209,7 @@ export function rankings(
         rank: 0,
         meetsTarget: inv ? ratioAtLeast(inv.n, inv.d, range.lastMonth, 12) : null,
         list: null,
+        monthlyReports: u.a.reports,
       };
       composite.set(row, total);
       return row;

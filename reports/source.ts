@@ -47,7 +47,14 @@ export interface ReportContext {
 export type StateView = Partial<
   Pick<
     ProjectSnapshot,
-    'projectCode' | 'reports' | 'payments' | 'cumulativePaidYuan' | 'funding' | 'start' | 'completion'
+    | 'projectCode'
+    | 'reports'
+    | 'payments'
+    | 'cumulativePaidYuan'
+    | 'funding'
+    | 'start'
+    | 'completion'
+    | 'reportObligation'
   >
 >;
 

@@ -3,6 +3,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Policy } from '../policy/schema';
 import { ACTION_TYPES, type ActionRequest, type ActionType, type ProjectAction } from '../domain/actions';
 import type { Actor, ProjectDetails } from '../domain/project';
+import type { OnboardingFacts } from '../domain/onboarding';
 import type { ActionResult, ProjectState, Task } from '../domain/state';
 import type { ProjectSnapshot } from '../domain/state';
 import {
@@ -23,6 +24,8 @@ export interface ProjectLifecycleInput {
   details: ProjectDetails;
   policy: Policy;
   createdBy: Actor;
+  /** Facts of a project entered beyond DRAFT (domain/onboarding.ts), checked before the workflow starts. */
+  onboarding?: OnboardingFacts | undefined;
   /** Present after continue-as-new: the whole state of the previous run. */
   state?: ProjectState;
   /** Tests force an early continue-as-new at this history length; production follows Temporal's suggestion. */

@@ -23,6 +23,7 @@ import {
 import { ProjectNextDeadlineAttr, ProjectOverdueAttr, ProjectStageAttr } from '../domain/search-attributes';
 import { snapshotOf, type ProjectSnapshot, type ProjectState } from '../domain/state';
 import { fireDue, nextDeadline, nextWakeAt } from '../domain/time';
+import { openDueReports } from '../domain/monthly-reports';
 import { blockerChangedSignal, actionUpdates, getProjectQuery, type ProjectLifecycleInput } from './messages';
 import { projectBlocker } from './project-blocker';
 import {
@@ -46,12 +47,15 @@ export const REPLACEMENT_REQUEST_PATCH = 'replacement-request-v1';
  * runs at a time; what changes meanwhile goes into the next one.
  */
 export const SYNC_BESIDE_LOOP_PATCH = 'read-model-sync-beside-loop';
+/** Projects in 前期 and 实施 owe a monthly report: a task opens each month (domain/monthly-reports.ts). */
+export const MONTHLY_REPORT_PATCH = 'monthly-report-obligation';
 
 /** One project's whole life: DRAFT → … → COMPLETED (or REJECTED / REMOVED / WITHDRAWN). */
 export async function projectLifecycle(input: ProjectLifecycleInput): Promise<ProjectSnapshot> {
   const { policy } = input;
   const s: ProjectState =
-    input.state ?? createInitialState(input.projectId, input.details, policy, input.createdBy, Date.now());
+    input.state ??
+    createInitialState(input.projectId, input.details, policy, input.createdBy, Date.now(), input.onboarding);
 
   for (const type of ACTION_TYPES) {
     setHandler(
@@ -74,6 +78,7 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
   });
 
   const timed = patched(TASK_DEADLINES_PATCH);
+  const reportsOwed = timed && patched(MONTHLY_REPORT_PATCH);
   const indexed = { stage: '', overdue: false, nextDeadline: -1 };
   const sync: ReadModelSyncState = { running: false, failure: undefined };
   for (;;) {
@@ -84,13 +89,14 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
       continueAsNewDue(input) ||
       unstartedBlockers(s) > 0 ||
       (timed && (needsScheduling(s) || pendingNotifications(s) > 0));
-    const wakeAt = timed ? nextWakeAt(s, policy, Date.now()) : undefined;
+    const wakeAt = timed ? nextWakeAt(s, policy, Date.now(), reportsOwed) : undefined;
     if (wakeAt === undefined) await condition(wake);
     else await condition(wake, Math.max(1, wakeAt - Date.now()));
 
     if (sync.failure !== undefined) throw sync.failure; // as the awaited sync did: only a non-retryable failure
     await startBlockers(s, input);
     if (timed && !isTerminal(s.stage)) {
+      if (reportsOwed) openDueReports(s, policy, Date.now());
       await scheduleDeadlines(s, policy);
       queueNotifications(s, fireDue(s, policy, Date.now()));
     }

@@ -11,6 +11,7 @@ import type { BlockerDoc } from '../../db/models';
 import { auditTrailOf, type AuditEvent } from '../../db/queries';
 import type { Actor } from '../../domain/project';
 import type { ApiDeps } from '../app';
+import { seesEveryProject } from '../../domain/access';
 import { ApiError } from '../problem';
 import { route, type AnyRouteSpec, type RouteContext } from '../registry';
 import { ROLES } from '../auth';
@@ -65,8 +66,6 @@ const BlockerResultSchema = z.object({
   requestId: z.string(),
 });
 
-const SEES_ALL = new Set(['supervisor', 'leader', 'admin']);
-const seesAll = (actor: Actor) => actor.roles.some((r) => SEES_ALL.has(r));
 const involves = (b: BlockerDoc, org: string) => b.responsibleOrg === org || b.raisedByOrg === org;
 
 /** The API's shape of a blocker: labels users read beside the codes. */
@@ -116,6 +115,8 @@ function clockEvents(trail: AuditEvent[]) {
 }
 
 export function blockerRoutes(deps: ApiDeps): AnyRouteSpec[] {
+  // The project access rule (domain/access.ts) decides who sees every blocker too.
+  const seesAll = (actor: Actor) => seesEveryProject(actor, deps.projects.policy.leadingGroup);
   /** The blocker's stored record, if the caller may see it; 404 alike for absent and not visible. */
   async function visibleBlocker(actor: Actor, blockerId: string): Promise<BlockerDoc> {
     const b = await deps.models.Blocker.findById(blockerId).lean();

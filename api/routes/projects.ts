@@ -11,6 +11,9 @@ import { route, type AnyRouteSpec } from '../registry';
 import { rawHistory, timeline } from '../history';
 import { listProjects } from '../project-list';
 import { referenceProblems } from '../project-input';
+import { onboardingProblems } from '../../domain/onboarding';
+import { shanghaiDayOf } from '../../calendar';
+import type { Actor } from '../../domain/project';
 import * as S from '../schemas';
 import { ROLES } from '../auth';
 
@@ -28,10 +31,35 @@ function badField(path: string, message: string): ApiError {
   });
 }
 
+/** Organisation kinds that may own a project entered by the pipeline office. */
+const OWNER_KINDS: readonly string[] = ['COUNTY', 'OWNER'];
+
+/**
+ * An owner (role applicant) creates a DRAFT of its own organisation; entering a project beyond DRAFT is for
+ * the organisations the policy names (`onboarding.organisations`: the pipeline office and 市发改委).
+ */
+function authoriseCreation(actor: Actor, onboarding: boolean, onboardingOrgs: readonly string[]): void {
+  if (!onboarding && !actor.roles.includes('applicant'))
+    throw new ApiError(
+      403,
+      'draft-by-applicant',
+      'Only an applicant creates a draft',
+      'a DRAFT is created by the applying unit (role applicant); other organisations onboard projects beyond DRAFT',
+    );
+  if (onboarding && !onboardingOrgs.includes(actor.org))
+    throw new ApiError(
+      403,
+      'onboarding-not-allowed',
+      'Onboarding not allowed',
+      `projects are entered beyond DRAFT by ${onboardingOrgs.join(', ')} (policy onboarding.organisations); ${actor.org} is not among them`,
+    );
+}
+
 export async function readable(deps: ApiDeps, actor: Parameters<typeof canRead>[0], id: string) {
   const view = await loadProjectView(deps, id);
   // Not readable and not existing answer alike, so ids of other organisations' projects do not leak.
-  if (!view || !canRead(actor, view)) throw new ApiError(404, 'not-found', 'Not found', `no project ${id}`);
+  if (!view || !canRead(actor, view, deps.projects.policy.leadingGroup))
+    throw new ApiError(404, 'not-found', 'Not found', `no project ${id}`);
   return view;
 }
 
@@ -40,27 +68,55 @@ export function projectRoutes(deps: ApiDeps): AnyRouteSpec[] {
     route({
       method: 'post',
       path: '/projects',
-      summary: '创建项目：create a project (DRAFT) and start its workflow',
+      summary:
+        '创建项目：an owner creates a DRAFT; the pipeline office or 市发改委 onboards a project at RESERVE, PRE_CONSTRUCTION or UNDER_CONSTRUCTION with its facts',
       tag: 'Projects',
-      roles: ['applicant'],
+      roles: ['applicant', 'reviewer', 'supervisor'],
       body: S.CreateProjectBody,
-      bodyExample: S.CREATE_PROJECT_EXAMPLE,
+      bodyExamples: S.CREATE_PROJECT_EXAMPLES,
       success: { status: 201, description: 'Created; Location names the project' },
-      problems: [409],
+      problems: [409, 422],
       idempotent: true,
       handler: async ({ req, res, actor, body: input }) => {
-        const [problem] = referenceProblems(input, deps.projects.policy, deps.orgIndex);
+        const { onboarding, ownerOrg, ...declared } = input;
+        const policy = deps.projects.policy;
+        authoriseCreation(actor, onboarding !== undefined, policy.onboarding.organisations);
+        const [problem] = referenceProblems(input, policy, deps.orgIndex);
         if (problem) throw badField(problem.field, problem.message);
-        const details: ProjectDetails = { ...input, ownerOrg: actor.org };
+        if (onboarding && ownerOrg === undefined)
+          throw badField('ownerOrg', 'an onboarded project names its applying unit');
+        if (!onboarding && ownerOrg !== undefined && ownerOrg !== actor.org)
+          throw badField('ownerOrg', 'an owner creates projects of its own organisation');
+        const owner = ownerOrg ?? actor.org;
+        if (onboarding && !OWNER_KINDS.includes(deps.orgIndex.get(owner)?.kind ?? ''))
+          throw badField('ownerOrg', `must be an organisation of kind ${OWNER_KINDS.join('/')}`);
+        const details: ProjectDetails = { ...declared, ownerOrg: owner };
+        if (onboarding) {
+          const problems = onboardingProblems(details, onboarding, policy, shanghaiDayOf(Date.now()));
+          if (problems.length > 0)
+            throw new ApiError(
+              422,
+              'invalid-data',
+              'Invalid data',
+              `the facts contradict the stage ${onboarding.targetStage}; nothing was created`,
+              { errors: problems.map((p) => ({ in: 'body', path: p.field, message: p.message })) },
+            );
+        }
         const key = req.get('Idempotency-Key');
         const projectId = newProjectId(key, actor.org);
         try {
-          await deps.projects.start(projectId, details, actor);
+          await deps.projects.start(projectId, details, actor, onboarding ? { onboarding } : {});
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError && key)) throw err;
         }
         res.location(`/api/v1/projects/${projectId}`);
-        return (await loadProjectView(deps, projectId)) ?? { projectId, stage: 'DRAFT', details };
+        return (
+          (await loadProjectView(deps, projectId)) ?? {
+            projectId,
+            stage: onboarding?.targetStage ?? 'DRAFT',
+            details,
+          }
+        );
       },
     }),
     route({

@@ -26,7 +26,15 @@ beforeAll(async () => {
       string,
       Record<
         string,
-        { description: string; requestBody?: { content: Record<string, { example?: unknown } | undefined> } }
+        {
+          description: string;
+          requestBody?: {
+            content: Record<
+              string,
+              { example?: unknown; examples?: Record<string, { value: unknown }> } | undefined
+            >;
+          };
+        }
       >
     >;
   };
@@ -35,10 +43,14 @@ beforeAll(async () => {
       method,
       path: p,
       roles: op.description.replace(/^Roles: /, '').split(', '),
-      example: op.requestBody?.content['application/json']?.example,
+      example: firstExample(op.requestBody?.content['application/json']),
     })),
   );
 });
+function firstExample(c: { example?: unknown; examples?: Record<string, { value: unknown }> } | undefined) {
+  return c?.example ?? Object.values(c?.examples ?? {})[0]?.value;
+}
+
 afterAll(async () => {
   await sys?.close();
 });

@@ -77,6 +77,7 @@ class Harness {
   }
 
   refusal(by: Actor, action: ProjectAction): DomainError {
+    if (action.type === 'recordProgress' && /^\d{4}-\d{2}$/.test(action.period)) this.reach(action.period);
     const before = structuredClone(this.s);
     let thrown: unknown;
     try {
@@ -176,7 +177,13 @@ class Harness {
   }
 
   report(period: string, ytdInvestmentYuan: number, cumulativeInvestmentYuan: number): ActionResult {
+    this.reach(period);
     return this.act(OWNER, progress(period, ytdInvestmentYuan, cumulativeInvestmentYuan));
+  }
+
+  /** Moves the clock into `period` if it is earlier: no month is reported before it begins. */
+  reach(period: string): void {
+    this.now = Math.max(this.now, Date.parse(`${period}-01T00:00:00+08:00`));
   }
 
   pay(amountYuan: number, by: Actor = OWNER): ActionResult {
@@ -521,7 +528,7 @@ describe('parallel tier-1 screening', () => {
     );
 
     // Assert
-    expect(err.details).toMatchObject({ status: 'CANCELLED' });
+    expect(err.details).toMatchObject({ taskStatus: 'CANCELLED' });
   });
 
   it('returns the project to DRAFT when one department returns it; resubmission opens round 2 and keeps round 1', () => {
@@ -1254,17 +1261,41 @@ describe('monthly progress reports', () => {
     expect(h.s.reports[0]).toMatchObject({ exceedsTotalInvestment: true, cumulativeShareBp: 10286 });
   });
 
-  it('are accepted while suspended but not before construction starts', () => {
+  it('are accepted in pre-construction and while suspended, but not before pre-construction', () => {
     // Arrange
     const suspended = projectAt('SUSPENDED');
     const preparing = projectAt('PRE_CONSTRUCTION');
+    const reserve = projectAt('RESERVE');
 
     // Act
     suspended.report('2025-06', 1_000_000, 1_000_000);
+    preparing.report('2025-06', 0, 0);
 
     // Assert
     expect(suspended.s.reports).toHaveLength(1);
-    preparing.expectRefused(OWNER, progress('2025-06', 1, 1), 'WRONG_STAGE');
+    expect(preparing.s.reports).toHaveLength(1);
+    reserve.expectRefused(OWNER, progress('2025-06', 1, 1), 'WRONG_STAGE');
+  });
+
+  it('refuse a month that has not begun', () => {
+    // Arrange
+    const h = projectAt('UNDER_CONSTRUCTION');
+    h.now = Date.parse('2025-06-30T12:00:00+08:00');
+
+    // Act
+    let refusal: unknown;
+    try {
+      validateAction(h.s, policy, h.request(OWNER, progress('2025-07', 1, 1)), h.now);
+    } catch (err) {
+      refusal = err;
+    }
+
+    // Assert
+    expect(refusal).toBeInstanceOf(DomainError);
+    expect(refusal).toMatchObject({
+      type: 'INVALID_DATA',
+      details: { field: 'period', latestPeriod: '2025-06' },
+    });
   });
 
   it('are reported only by the owner', () => {
@@ -1527,7 +1558,7 @@ describe('refusals (through validateAction, as the workflow validator sees them)
     );
 
     // Assert
-    expect(err.details).toEqual({ taskId: t.id, status: 'DONE' });
+    expect(err.details).toEqual({ taskId: t.id, taskStatus: 'DONE' });
     expect(h.task('R1-T1-ndrc').decision).toBe('PASS');
   });
 
