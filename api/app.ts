@@ -15,6 +15,7 @@ import { actionRoutes } from './routes/actions';
 import { adminRoutes } from './routes/admin';
 import { blockerRoutes } from './routes/blockers';
 import { DEFAULT_IMPORT_SETTINGS, importRoutes } from './routes/imports';
+import { revisionRoutes } from './routes/revisions';
 import { IMPORT_CONTENT_TYPES } from '../imports/project-file';
 import type { ImportSettings } from '../config';
 import { mountRoutes, type AnyRouteSpec } from './registry';
@@ -101,6 +102,7 @@ export function createApp(deps: ApiDeps): Express {
     ...supervisionRoutes(deps),
     ...blockerRoutes(deps),
     ...importRoutes(deps),
+    ...revisionRoutes(deps),
   ];
   const openapi = buildOpenApi(specs, deps.projects.policy.version);
   const api = express.Router();

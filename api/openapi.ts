@@ -32,7 +32,9 @@ const PROBLEM_TEXT: Record<number, string> = {
   403: 'The caller’s role or organisation may not do this',
   404: 'Unknown project or task',
   409: 'Wrong stage, already decided or gate not met',
+  412: 'If-Match names an older version: read the project again (its ETag) and reapply the change',
   413: 'Body too large',
+  428: 'If-Match is required: send the ETag of the version the change starts from',
   422: 'Business rule violated (e.g. payment over the approved estimate)',
   429: 'Temporal is throttling; retry',
   503: 'Temporal or Mongo unreachable',
@@ -69,6 +71,14 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], version: string): R
         });
       }
     }
+    for (const h of spec.headers ?? [])
+      parameters.push({
+        name: h.name,
+        in: 'header',
+        required: h.required,
+        description: h.description,
+        schema: { type: 'string' },
+      });
     if (spec.method !== 'get') {
       parameters.push({
         name: 'Idempotency-Key',

@@ -35,6 +35,8 @@ const DOMAIN_STATUS: Record<DomainErrorType, [number, string]> = {
   OVER_ESTIMATE: [422, 'Over the approved estimate'],
   INVALID_DATA: [422, 'Invalid data'],
   UNKNOWN_TASK: [404, 'Unknown task'],
+  STALE_VERSION: [412, 'Precondition failed'],
+  CHANGE_REQUEST_REQUIRED: [409, 'Change request required'],
 };
 
 export function sendProblem(res: Response, err: ApiError): void {

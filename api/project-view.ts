@@ -61,3 +61,8 @@ export async function loadProjectView(deps: ApiDeps, projectId: string): Promise
 export function canRead(actor: Actor, view: ProjectViewDto, leadingGroup: string): boolean {
   return canReadProject(actor, view, leadingGroup);
 }
+
+/** The ETag of a version of a project's details (domain/revisions.ts). */
+export function etagOf(version: number): string {
+  return `"v${version}"`;
+}

@@ -18,7 +18,7 @@ export interface RouteContext<P, Q, B> {
  * from this description, so the documentation cannot drift from the behaviour.
  */
 export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
-  method: 'get' | 'post' | 'put';
+  method: 'get' | 'post' | 'put' | 'patch';
   path: string; // Express style, e.g. /projects/:id/submit
   summary: string;
   tag: string;
@@ -30,6 +30,8 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   bodyExample?: unknown;
   /** Named examples (OpenAPI `examples`), where one request takes several shapes; replaces `bodyExample`. */
   bodyExamples?: Record<string, { summary: string; value: unknown }>;
+  /** Request headers the route reads (documented in OpenAPI), e.g. If-Match. */
+  headers?: readonly { name: string; required: boolean; description: string }[];
   /** A file upload instead of a JSON body: the raw bytes arrive as a Buffer in `req.body`. */
   upload?: { contentTypes: readonly string[]; description: string };
   /** Responses other than the problem types every route may answer. */

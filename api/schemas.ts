@@ -60,6 +60,12 @@ export const CreateProjectBody = z.strictObject({
   annualPlanYuan: yuan,
   plannedStart: date.optional(),
   plannedCompletion: date.optional(),
+  contactPerson: z.string().trim().min(1).max(50).optional(),
+  contactPhone: z
+    .string()
+    .regex(/^[0-9+\- ]{5,20}$/, 'a phone number')
+    .optional(),
+  description: z.string().trim().min(1).max(2000).optional(),
   /** The applying unit of an onboarded project (an owner creating a DRAFT is its own unit, from the token). */
   ownerOrg: orgId.optional(),
   onboarding: z.lazy(() => OnboardingBody).optional(),
@@ -266,6 +272,71 @@ export const CREATE_PROJECT_EXAMPLES = {
   },
 } as const;
 
+// ------------------------------------------------------------------------------------------ revisions
+
+const declared = CreateProjectBody.shape;
+const removable = <T extends z.ZodType>(t: T) => t.nullable().optional();
+
+/**
+ * A JSON merge patch of the details (RFC 7396): a member sets a field, `null` removes an optional one; `reason`
+ * says why. Which fields may change at which stage is the domain's rule (domain/revisions.ts).
+ */
+export const DetailsPatchBody = z.strictObject({
+  name: declared.name.optional(),
+  county: declared.county.optional(),
+  specialActivity: declared.specialActivity.optional(),
+  portfolio: declared.portfolio.optional(),
+  industry: declared.industry.optional(),
+  responsibleDept: declared.responsibleDept.optional(),
+  assignedLeader: removable(z.string().trim().min(1).max(100)),
+  ownerName: declared.ownerName.optional(),
+  ownerCreditCode: removable(
+    z.string().regex(/^[0-9A-HJ-NPQRTUWXY]{18}$/, '18-character unified social credit code'),
+  ),
+  investorType: declared.investorType.optional(),
+  approvalRegime: declared.approvalRegime.optional(),
+  flags: z
+    .strictObject({
+      provincialKey: z.boolean(),
+      cityKey: z.boolean(),
+      major: z.boolean(),
+      emergency: z.boolean(),
+      governmentInvested: z.boolean(),
+      privatePromotion: z.boolean(),
+    })
+    .optional(),
+  landInvolved: declared.landInvolved.optional(),
+  annualEnergyUseTce: declared.annualEnergyUseTce.optional(),
+  totalInvestmentYuan: declared.totalInvestmentYuan.optional(),
+  annualPlanYuan: declared.annualPlanYuan.optional(),
+  plannedStart: removable(date),
+  plannedCompletion: removable(date),
+  contactPerson: removable(z.string().trim().min(1).max(50)),
+  contactPhone: removable(z.string().regex(/^[0-9+\- ]{5,20}$/, 'a phone number')),
+  description: removable(z.string().trim().min(1).max(2000)),
+  reason: z.string().trim().min(1).max(2000).optional(),
+});
+
+export const ChangeRequestBody = z.strictObject({
+  changes: z
+    .strictObject({
+      name: declared.name.optional(),
+      totalInvestmentYuan: declared.totalInvestmentYuan.optional(),
+      annualPlanYuan: declared.annualPlanYuan.optional(),
+      plannedStart: removable(date),
+      plannedCompletion: removable(date),
+      assignedLeader: removable(z.string().trim().min(1).max(100)),
+      responsibleDept: declared.responsibleDept.optional(),
+    })
+    .refine((c) => Object.keys(c).length > 0, 'name at least one change'),
+  reason: z.string().trim().min(1).max(2000),
+});
+
+export const ChangeDecisionBody = z.strictObject({
+  decision: z.enum(['APPROVE', 'REFUSE']),
+  opinion: z.string().trim().max(2000).default(''),
+});
+
 // ------------------------------------------------------------------------------------------ actions
 
 const docNumber = z.string().trim().min(1).max(100);
@@ -390,4 +461,7 @@ export const EXAMPLES = {
   resumeClock: { note: '材料已补正' },
   calendarYear: { noticeNumber: '国办发明电〔2026〕X号', holidays: ['2027-01-01'], makeupWorkdays: [] },
   calendarOverride: { date: '2027-05-06', kind: 'workday', reason: '市政府通知调整' },
+  detailsPatch: { totalInvestmentYuan: 380_000_000, contactPerson: '王工', reason: '按初审意见调整建设规模' },
+  changeRequest: { changes: { annualPlanYuan: 150_000_000 }, reason: '年中调整：征地提前完成，加快建设进度' },
+  changeDecision: { decision: 'APPROVE', opinion: '同意调整年度计划投资' },
 } as const;

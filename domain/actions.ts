@@ -41,6 +41,14 @@ export type ProjectAction =
   | { type: 'pauseClock'; taskId: string; reason: PauseReason; note?: string | undefined }
   | { type: 'resumeClock'; taskId: string; note?: string | undefined }
   | {
+      type: 'editDetails';
+      patch: Record<string, unknown>;
+      expectedVersion: number;
+      reason?: string | undefined;
+    }
+  | { type: 'requestChange'; changes: Record<string, unknown>; reason: string; expectedVersion: number }
+  | { type: 'decideChange'; taskId: string; decision: 'APPROVE' | 'REFUSE'; opinion: string }
+  | {
       type: 'raiseBlocker';
       category: string;
       level: string;
@@ -72,6 +80,9 @@ export const ACTION_TYPES: readonly ActionType[] = [
   'pauseClock',
   'resumeClock',
   'raiseBlocker',
+  'editDetails',
+  'requestChange',
+  'decideChange',
 ];
 
 /** The argument of every action update: who acts (from the token, never the body), and a request id. */

@@ -7,6 +7,8 @@ export const DOMAIN_ERROR_TYPES = [
   'OVER_ESTIMATE',
   'INVALID_DATA',
   'UNKNOWN_TASK',
+  'STALE_VERSION',
+  'CHANGE_REQUEST_REQUIRED',
 ] as const;
 export type DomainErrorType = (typeof DOMAIN_ERROR_TYPES)[number];
 

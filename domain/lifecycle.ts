@@ -17,6 +17,7 @@ import { reserveHandlers } from './stages/reserve';
 import { preConstructionHandlers } from './stages/pre-construction';
 import { implementationHandlers } from './stages/implementation';
 import { anyStageHandlers } from './stages/any-stage';
+import { detailsVersionOf, revisionHandlers } from './revisions';
 
 export { recordEvent, isTerminal };
 export { tier1Departments } from './stages/planning';
@@ -31,6 +32,7 @@ const HANDLERS: Handlers = {
   ...preConstructionHandlers,
   ...implementationHandlers,
   ...anyStageHandlers,
+  ...revisionHandlers,
 };
 
 export function createInitialState(
@@ -94,6 +96,7 @@ export function applyAction(s: ProjectState, policy: Policy, req: ActionRequest,
     message,
     taskId: ctx.touchedTask,
     ...(ctx.touchedBlocker ? { blockerId: ctx.touchedBlocker } : {}),
+    detailsVersion: detailsVersionOf(s),
   };
   s.processed.push({ requestId: req.requestId, result });
   if (s.processed.length > PROCESSED_REQUEST_LIMIT)

@@ -89,6 +89,9 @@ export interface ProjectDetails {
   annualPlanYuan: number;
   plannedStart?: string | undefined; // YYYY-MM-DD
   plannedCompletion?: string | undefined;
+  contactPerson?: string | undefined; // 联系人
+  contactPhone?: string | undefined;
+  description?: string | undefined; // 建设内容及规模
 }
 
 export interface Actor {

@@ -2,8 +2,10 @@ import type { Actor, ProjectDetails, Stage } from './project';
 import { readersOf } from './access';
 import type { ConstructionType, InvestmentToDate } from './onboarding';
 import type { ReportObligation } from './monthly-reports';
+import type { ChangeRequest, Revision } from './revisions';
 
-export type TaskKind = 'REVIEW' | 'APPROVAL_MATTER' | 'STEP' | 'REPORT' | 'GATE' | 'BLOCKER';
+export type TaskKind =
+  'REVIEW' | 'APPROVAL_MATTER' | 'STEP' | 'REPORT' | 'GATE' | 'BLOCKER' | 'CHANGE_REQUEST';
 export type TaskStatus = 'OPEN' | 'DONE' | 'CANCELLED';
 export type ReviewDecision = 'PASS' | 'REJECT' | 'RETURN';
 
@@ -163,6 +165,12 @@ export interface ProjectState {
   onboarded?: { targetStage: Stage; constructionType: ConstructionType; at: number; by: Actor } | undefined;
   /** Investment completed and paid to date when onboarded under construction; later reports build on it. */
   investmentToDate?: InvestmentToDate | undefined;
+  /** The version of `details` (the ETag); absent means 1, the version the project was created with. */
+  detailsVersion?: number | undefined;
+  /** Every change of `details` after creation (domain/revisions.ts). */
+  revisions?: Revision[] | undefined;
+  /** Change requests of facts others rely on, decided by 市发改委. */
+  changeRequests?: ChangeRequest[] | undefined;
   /** The monthly report owed from 前期 on (domain/monthly-reports.ts). */
   reportObligation?: ReportObligation | undefined;
   reports: ProgressReport[];
@@ -199,6 +207,8 @@ export interface ActionResult {
   message: string;
   taskId?: string | undefined;
   blockerId?: string | undefined;
+  /** The version of the project's details after the action (the new ETag). */
+  detailsVersion?: number | undefined;
 }
 
 /** What the read model receives after transitions: the new record plus what changed since the last sync. */

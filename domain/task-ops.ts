@@ -129,7 +129,8 @@ export function openTaskFor(ctx: Ctx, taskId: string, kinds: TaskKind[], checkAs
   // So does a monthly report owed since 前期 (it belongs to the month, not the stage).
   const lateStep =
     (task.kind === 'STEP' && (s.stage === 'UNDER_CONSTRUCTION' || s.stage === 'SUSPENDED')) ||
-    task.kind === 'REPORT';
+    task.kind === 'REPORT' ||
+    task.kind === 'CHANGE_REQUEST';
   if (task.stage !== s.stage && !lateStep)
     throw new DomainError(
       'WRONG_STAGE',
@@ -141,7 +142,12 @@ export function openTaskFor(ctx: Ctx, taskId: string, kinds: TaskKind[], checkAs
 
 /** Any open task of the project in the current stage (extensions and pauses apply to every kind). */
 export function anyOpenTask(ctx: Ctx, taskId: string): Task {
-  return openTaskFor(ctx, taskId, ['REVIEW', 'APPROVAL_MATTER', 'STEP', 'REPORT', 'GATE'], false);
+  return openTaskFor(
+    ctx,
+    taskId,
+    ['REVIEW', 'APPROVAL_MATTER', 'STEP', 'REPORT', 'GATE', 'CHANGE_REQUEST'],
+    false,
+  );
 }
 
 export function clockOf(task: Task): NonNullable<Task['clock']> {

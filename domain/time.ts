@@ -31,6 +31,7 @@ export function deadlineRuleFor(
 export type DeadlineRule = Duration | { untilDay: string; rollToWorkingDay: true };
 
 function baseRule(policy: Policy, task: Pick<Task, 'kind' | 'key' | 'tier'>): DeadlineRule | undefined {
+  if (task.kind === 'CHANGE_REQUEST') return policy.revisions.changeRequestDeadline;
   if (task.kind === 'REPORT') {
     const period = periodOfTaskKey(task.key);
     return period === undefined ? undefined : reportDueRule(policy, period);

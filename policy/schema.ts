@@ -126,6 +126,13 @@ export const PolicySchema = z
       /** Test policies: a "month" of the report obligation lasts this many seconds. */
       monthlyReportCycleSeconds: z.number().int().positive().optional(),
     }),
+    /** Change requests of the facts others rely on (年度计划调整): who decides them (default 市发改委), how fast. */
+    revisions: z
+      .strictObject({
+        changeApprover: id.optional(),
+        changeRequestDeadline: DurationSchema.default({ workingDays: 10 }),
+      })
+      .prefault({}),
     /** Who may enter a project beyond DRAFT at the stage where it stands (存量项目入库). */
     onboarding: z.strictObject({ organisations: z.array(id) }).prefault({ organisations: [] }),
     /** Report weights, red/black list sizes and portfolio targets (every field has a default; see FORMULAS). */
@@ -170,6 +177,7 @@ export const PolicySchema = z
     ref(p.administrators, ['administrators']);
     ref(p.planInclusionOrg, ['planInclusionOrg']);
     ref(p.startGate.fundingConfirmer, ['startGate', 'fundingConfirmer']);
+    if (p.revisions.changeApprover) ref(p.revisions.changeApprover, ['revisions', 'changeApprover']);
     p.onboarding.organisations.forEach((o, i) => ref(o, ['onboarding', 'organisations', i]));
     p.review.tier1.always.forEach((o, i) => ref(o, ['review', 'tier1', 'always', i]));
     p.review.tier1.whenLandInvolved.forEach((o, i) => ref(o, ['review', 'tier1', 'whenLandInvolved', i]));

@@ -17,6 +17,7 @@ export const ActionResultSchema = z.object({
   message: z.string(),
   taskId: z.string().optional(),
   blockerId: z.string().optional(),
+  detailsVersion: z.number().int().optional(),
   requestId: z.string(),
 });
 

@@ -6,7 +6,8 @@ import { auditTrailOf, inboxOf } from '../../db/queries';
 import { projectWorkflowId } from '../../domain/project';
 import type { ApiDeps } from '../app';
 import { ApiError } from '../problem';
-import { canRead, loadProjectView } from '../project-view';
+import { canRead, etagOf, loadProjectView } from '../project-view';
+import { detailsVersionOf } from '../../domain/revisions';
 import { route, type AnyRouteSpec } from '../registry';
 import { rawHistory, timeline } from '../history';
 import { listProjects } from '../project-list';
@@ -136,9 +137,13 @@ export function projectRoutes(deps: ApiDeps): AnyRouteSpec[] {
       tag: 'Projects',
       roles: READERS,
       params: S.ProjectIdParams,
-      success: { status: 200, description: 'The project' },
+      success: { status: 200, description: 'The project; the ETag header names its details version' },
       problems: [404],
-      handler: ({ actor, params }) => readable(deps, actor, params.id),
+      handler: async ({ actor, params, res }) => {
+        const view = await readable(deps, actor, params.id);
+        res.setHeader('ETag', etagOf(detailsVersionOf(view.state)));
+        return view;
+      },
     }),
     route({
       method: 'get',

@@ -107,7 +107,7 @@ test('every role is refused on every endpoint it is not in the table for, and le
     for (const role of ROLES) {
       const t = await token(`u-${role}`, role === 'applicant' ? 'yaodu' : 'ndrc', role);
       const res = await request(app)
-        [op.method as 'get' | 'post' | 'put'](`/api/v1${fill(op.path)}`)
+        [op.method as 'get' | 'post' | 'put' | 'patch'](`/api/v1${fill(op.path)}`)
         .set('Authorization', `Bearer ${t}`)
         .send(op.example ?? {});
       const refusedForRole =
