@@ -1842,6 +1842,7 @@ describe('events', () => {
       seq: h.s.seq,
       message: 'department screening passed; specialist review opened',
       taskId: 'p-1~R1-T1-housing',
+      detailsVersion: 1,
     });
   });
 
