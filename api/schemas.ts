@@ -248,7 +248,11 @@ export const CREATE_PROJECT_EXAMPLES = {
         constructionType: 'CONTINUING',
         planInclusion: { ...ONBOARDED_PLAN, planName: '临汾市2024年重点项目年度计划', date: '2024-02-26' },
         approvals: [
-          ...ONBOARDED_MATTERS.map((m) => ({ ...m, date: m.date.replace('2025', '2023') })),
+          ...ONBOARDED_MATTERS.map((m) => ({
+            ...m,
+            documentNumber: m.documentNumber.replace('2025', '2023'),
+            date: m.date.replace('2025', '2023'),
+          })),
           {
             matter: 'CONSTRUCTION_PERMIT',
             documentNumber: '141002202403150101',

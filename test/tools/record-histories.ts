@@ -6,6 +6,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { CREATE_PROJECT_EXAMPLES } from '../../api/schemas';
+import type { OnboardingFacts } from '../../domain/onboarding';
+import type { ProjectDetails } from '../../domain/project';
 import globalSetup from '../support/global-setup';
 import globalTeardown from '../support/global-teardown';
 import { eventually, startTestSystem } from '../support/harness';
@@ -196,6 +200,117 @@ async function main(): Promise<void> {
     scenarios['blocker-escalated-reopened-closed'] = blocked;
     clientOf[blocked] = timedSys;
     childWorkflows['blocker-escalated-reopened-closed'] = [blockerWorkflowId(blockerId)];
+
+    // A 续建 project onboarded under construction: its monthly reports fall due (compressed months), one is filed
+    // late after an escalation, the next on time; then completion.
+    const monthlyPolicy = secondsPolicy(3);
+    monthlyPolicy.implementation.monthlyReportCycleSeconds = 4;
+    const monthlySys = await startTestSystem({ policy: monthlyPolicy });
+    systems.push(monthlySys);
+    const office = actor('project-center', 'supervisor');
+    const { onboarding, ownerOrg: _o, ...onboardedDetails } = CREATE_PROJECT_EXAMPLES.underConstruction.value;
+    const monthly = `p${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    await monthlySys.projects.start(
+      monthly,
+      { ...onboardedDetails, flags: { ...onboardedDetails.flags }, ownerOrg: 'yaodu' } as ProjectDetails,
+      office,
+      { onboarding: JSON.parse(JSON.stringify(onboarding)) as OnboardingFacts },
+    );
+    const md = new LifecycleDriver(monthlySys);
+    const first = await eventually(
+      () => md.openTasks(monthly, (x) => x.kind === 'REPORT' && (x.escalationLevel ?? 0) >= 1),
+      (ts) => ts.length > 0,
+      30_000,
+    );
+    const report = (period: string, ytd: number) =>
+      md.act(monthly, owner, {
+        type: 'recordProgress',
+        period,
+        ytdInvestmentYuan: ytd,
+        cumulativeInvestmentYuan: 200_000_000 + ytd,
+        fundsReceivedYuan: 0,
+        physicalProgress: '施工中',
+      });
+    const periodOf = (key: string) => key.slice('REPORT-'.length);
+    await report(periodOf(first[0]!.key), 1_000_000);
+    const second = await eventually(
+      () => md.openTasks(monthly, (x) => x.kind === 'REPORT'),
+      (ts) => ts.length > 0,
+      30_000,
+    );
+    await report(periodOf(second[0]!.key), 2_000_000);
+    await md.act(monthly, actor('housing'), {
+      type: 'acceptCompletion',
+      documentNumber: 'C2',
+      date: '2026-11-30',
+    });
+    scenarios['onboarded-continuing-monthly-reports'] = monthly;
+    clientOf[monthly] = monthlySys;
+
+    // Revisions: a DRAFT edited, returned, revised and resubmitted, then withdrawn.
+    const revised = await d.create();
+    await d.act(revised, owner, {
+      type: 'editDetails',
+      patch: { contactPerson: '李工' },
+      expectedVersion: 1,
+    });
+    await d.act(revised, owner, { type: 'submit' });
+    const back = await d.openTask(revised, (x) => x.tier === 1);
+    await d.act(revised, actor(back.assigneeOrg), {
+      type: 'decideReview',
+      taskId: back.id,
+      decision: 'RETURN',
+      opinion: '核实总投资',
+    });
+    await d.act(revised, owner, {
+      type: 'editDetails',
+      patch: { totalInvestmentYuan: 400_000_000, plannedStart: null },
+      expectedVersion: 2,
+      reason: '按意见核实',
+    });
+    await d.act(revised, owner, { type: 'submit' });
+    await d.act(revised, owner, { type: 'withdraw', reason: '项目调整' });
+    scenarios['draft-revised-returned-resubmitted'] = revised;
+
+    // Change requests past 谋划: one approved, one refused; then withdrawn.
+    const {
+      onboarding: reserveFacts,
+      ownerOrg: _r,
+      ...reserveDetails
+    } = CREATE_PROJECT_EXAMPLES.reserve.value;
+    const adjusted = `p${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    await sys.projects.start(
+      adjusted,
+      { ...reserveDetails, flags: { ...reserveDetails.flags }, ownerOrg: 'yaodu' } as ProjectDetails,
+      office,
+      { onboarding: JSON.parse(JSON.stringify(reserveFacts)) as OnboardingFacts },
+    );
+    const cr1 = await d.act(adjusted, owner, {
+      type: 'requestChange',
+      changes: { annualPlanYuan: 150_000_000 },
+      reason: '加快建设',
+      expectedVersion: 1,
+    });
+    await d.act(adjusted, actor('ndrc'), {
+      type: 'decideChange',
+      taskId: cr1.taskId!,
+      decision: 'APPROVE',
+      opinion: '同意',
+    });
+    const cr2 = await d.act(adjusted, owner, {
+      type: 'requestChange',
+      changes: { totalInvestmentYuan: 900_000_000 },
+      reason: '扩大规模',
+      expectedVersion: 2,
+    });
+    await d.act(adjusted, actor('ndrc'), {
+      type: 'decideChange',
+      taskId: cr2.taskId!,
+      decision: 'REFUSE',
+      opinion: '需重新报批',
+    });
+    await d.act(adjusted, owner, { type: 'withdraw', reason: '项目调整' });
+    scenarios['reserve-change-requests'] = adjusted;
 
     for (const [name, projectId] of Object.entries(scenarios)) {
       const owning = clientOf[projectId] ?? sys;
