@@ -1,5 +1,5 @@
 /**
- * The monthly progress report as an obligation (annex 2, 实施阶段 "按月报送"; annex 1, 通报考核制度): every project
+ * The monthly progress report as an obligation (annex 2: 建设单位…定期报送进度; annex 1, 通报考核制度): every project
  * in 前期 or 实施 owes, for each month, a report due on the policy's day of the following month
  * (`implementation.monthlyReportDueDay`, a day the seed does not fix), as a REPORT task with the same clock as
  * every other task. The obligation starts with the month in which the project enters 前期 (or is onboarded), so
