@@ -101,6 +101,10 @@ export const PolicySchema = z
         whenLandInvolved: z.array(id),
         byIndustry: z.record(z.string(), z.array(id)),
         deadline: DurationSchema,
+        /** The departments the seed names for 初审 (财政、发改、水利、住建、交通、审批、城管、规划和自然资源"等部门"). */
+        seedScreeners: z.array(id).optional(),
+        /** Why the lists above narrow the seed's (a department screens the projects within its remit). */
+        narrowing: z.string().optional(),
       }),
       tier2: z.strictObject({ deadline: DurationSchema }),
       tier3: z.strictObject({ appliesWhen: ConditionSchema, deadline: DurationSchema }),
@@ -181,6 +185,7 @@ export const PolicySchema = z
     p.onboarding.organisations.forEach((o, i) => ref(o, ['onboarding', 'organisations', i]));
     p.review.tier1.always.forEach((o, i) => ref(o, ['review', 'tier1', 'always', i]));
     p.review.tier1.whenLandInvolved.forEach((o, i) => ref(o, ['review', 'tier1', 'whenLandInvolved', i]));
+    p.review.tier1.seedScreeners?.forEach((o, i) => ref(o, ['review', 'tier1', 'seedScreeners', i]));
     for (const [k, list] of Object.entries(p.review.tier1.byIndustry))
       list.forEach((o, i) => ref(o, ['review', 'tier1', 'byIndustry', k, i]));
     for (const [section, items] of [

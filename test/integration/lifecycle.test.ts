@@ -222,7 +222,7 @@ test('RETURN sends the project back to DRAFT, keeps the first round, and resubmi
   expect(live.stage).toBe('DEPT_SCREENING');
   expect(live.round).toBe(2);
   expect(live.tasks.filter((t) => t.status === 'OPEN').every((t) => t.round === 2)).toBe(true);
-  expect(live.tasks.filter((t) => t.round === 1)).toHaveLength(4);
+  expect(live.tasks.filter((t) => t.round === 1)).toHaveLength(5);
 });
 
 test('tier 3 is skipped when the policy says so (neither government-invested nor key)', async () => {
@@ -482,7 +482,7 @@ test('a repeated request id returns the first result and changes nothing', async
   expect(again).toEqual(first);
   const live = await d.expectConsistent(id);
   expect(live.round).toBe(1);
-  expect(live.tasks.filter((t) => t.tier === 1)).toHaveLength(4);
+  expect(live.tasks.filter((t) => t.tier === 1)).toHaveLength(5);
 });
 
 test('continue-as-new keeps the whole state and request ids, and the read model stays in step', async () => {
@@ -549,7 +549,7 @@ test('killing the worker mid-lifecycle and starting a new one loses nothing and 
   const live = await d.expectConsistent(id);
   expect(live.stage).toBe('SPECIALIST_REVIEW');
   const trail = await auditTrailOf(sys.models, id);
-  expect(trail.filter((e) => e.type === 'REVIEW_DECIDED')).toHaveLength(4);
+  expect(trail.filter((e) => e.type === 'REVIEW_DECIDED')).toHaveLength(5);
   // Every transition is in the audit trail exactly once, in order, despite the outage and the retries.
   expect((await auditTrailOf(sys.models, id)).map((e) => e.seq)).toEqual(
     Array.from({ length: live.seq }, (_, i) => i + 1),

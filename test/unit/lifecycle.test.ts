@@ -313,6 +313,7 @@ describe('the full path of a government-invested key project', () => {
     expect(h.openReview(1).map((t) => [t.id, t.assigneeOrg])).toEqual([
       ['p-1~R1-T1-ndrc', 'ndrc'],
       ['p-1~R1-T1-finance', 'finance'],
+      ['p-1~R1-T1-approval-bureau', 'approval-bureau'],
       ['p-1~R1-T1-natural-resources', 'natural-resources'],
       ['p-1~R1-T1-housing', 'housing'],
     ]);
@@ -414,7 +415,7 @@ describe('the full path of a government-invested key project', () => {
     const tier1 = h.s.tasks.filter((t) => t.tier === 1);
 
     // Assert
-    expect(tier1).toHaveLength(4);
+    expect(tier1).toHaveLength(5);
     for (const t of tier1) {
       expect(t).toMatchObject({
         status: 'DONE',
@@ -434,7 +435,7 @@ describe('the full path of a government-invested key project', () => {
     const result = h.decide(h.task('R1-T1-ndrc'), 'PASS');
 
     // Assert
-    expect(result.message).toBe('passed; waiting for finance, natural-resources, housing');
+    expect(result.message).toBe('passed; waiting for finance, approval-bureau, natural-resources, housing');
     expect(result.taskId).toBe('p-1~R1-T1-ndrc');
     expect(h.s.stage).toBe('DEPT_SCREENING');
   });
@@ -556,6 +557,7 @@ describe('parallel tier-1 screening', () => {
     expect(h.openReview(1).map((t) => [t.id, t.round])).toEqual([
       ['p-1~R2-T1-ndrc', 2],
       ['p-1~R2-T1-finance', 2],
+      ['p-1~R2-T1-approval-bureau', 2],
       ['p-1~R2-T1-natural-resources', 2],
       ['p-1~R2-T1-housing', 2],
     ]);
@@ -637,7 +639,7 @@ describe.each([2, 3] as const)('tier %i review', (tier) => {
     h.submit();
     expect(h.s.stage).toBe('DEPT_SCREENING');
     expect(h.s.round).toBe(2);
-    expect(h.openReview(1)).toHaveLength(4);
+    expect(h.openReview(1)).toHaveLength(5);
     expect(h.task(`R1-T${tier}`)).toMatchObject({ status: 'DONE', decision: 'RETURN', round: 1 });
   });
 
@@ -1812,6 +1814,7 @@ describe('events', () => {
     const h = projectAt('DEPT_SCREENING');
     h.decide(h.task('R1-T1-ndrc'), 'PASS');
     h.decide(h.task('R1-T1-finance'), 'PASS');
+    h.decide(h.task('R1-T1-approval-bureau'), 'PASS');
     h.decide(h.task('R1-T1-natural-resources'), 'PASS');
     const seqBefore = h.s.seq;
     const req = h.request(HOUSING, {

@@ -95,6 +95,29 @@ describe('default policy', () => {
     expect(referenced.filter((r) => !ids.includes(r))).toEqual([]);
   });
 
+  it('has every department the seed names for 初审 screen projects, and says why its lists narrow the seed’s', () => {
+    // Arrange
+    const t1 = policy.review.tier1;
+    const screening = new Set([...t1.always, ...t1.whenLandInvolved, ...Object.values(t1.byIndustry).flat()]);
+
+    // Assert
+    expect([...(t1.seedScreeners ?? [])].sort()).toEqual(
+      [
+        'approval-bureau',
+        'finance',
+        'housing',
+        'natural-resources',
+        'ndrc',
+        'transport',
+        'urban-management',
+        'water',
+      ].sort(),
+    );
+    expect((t1.seedScreeners ?? []).filter((o) => !screening.has(o))).toEqual([]);
+    expect(t1.always).toContain('approval-bureau');
+    expect(t1.narrowing).toMatch(/ours/);
+  });
+
   it('declares five special groups, each with a portfolio', () => {
     // Act
     const groups = policy.organisations.filter((o) => o.kind === 'SPECIAL_GROUP');
@@ -152,7 +175,7 @@ describe('reporting and blockers in the policy document', () => {
 });
 
 describe('tier-1 department selection', () => {
-  it('always includes the development and reform commission and the finance bureau, first', () => {
+  it('always includes the development and reform commission, the finance bureau and the approval bureau, first', () => {
     // Arrange
     const d = projectDetails({ industry: 'other', landInvolved: false });
 
@@ -160,7 +183,7 @@ describe('tier-1 department selection', () => {
     const orgs = tier1Departments(policy, d);
 
     // Assert
-    expect(orgs).toEqual(['ndrc', 'finance']);
+    expect(orgs).toEqual(['ndrc', 'finance', 'approval-bureau']);
   });
 
   it('adds natural resources when land is involved', () => {
@@ -169,7 +192,7 @@ describe('tier-1 department selection', () => {
     const withoutLand = projectDetails({ industry: 'other', landInvolved: false });
 
     // Act / Assert
-    expect(tier1Departments(policy, withLand)).toEqual(['ndrc', 'finance', 'natural-resources']);
+    expect(tier1Departments(policy, withLand)).toEqual(['ndrc', 'finance', 'approval-bureau', 'natural-resources']);
     expect(tier1Departments(policy, withoutLand)).not.toContain('natural-resources');
   });
 
@@ -195,7 +218,7 @@ describe('tier-1 department selection', () => {
     const orgs = tier1Departments(policy, d);
 
     // Assert
-    expect(orgs).toEqual(['ndrc', 'finance', 'natural-resources', department]);
+    expect(orgs).toEqual(['ndrc', 'finance', 'approval-bureau', 'natural-resources', department]);
   });
 
   it('adds no industry department for industry "other"', () => {
@@ -203,7 +226,7 @@ describe('tier-1 department selection', () => {
     const orgs = tier1Departments(policy, projectDetails({ industry: 'other', landInvolved: true }));
 
     // Assert
-    expect(orgs).toEqual(['ndrc', 'finance', 'natural-resources']);
+    expect(orgs).toEqual(['ndrc', 'finance', 'approval-bureau', 'natural-resources']);
   });
 
   it('lists a department once even when several rules select it', () => {
@@ -217,7 +240,7 @@ describe('tier-1 department selection', () => {
     const orgs = tier1Departments(p, d);
 
     // Assert
-    expect(orgs).toEqual(['ndrc', 'finance', 'natural-resources', 'housing']);
+    expect(orgs).toEqual(['ndrc', 'finance', 'approval-bureau', 'natural-resources', 'housing']);
     expect(new Set(orgs).size).toBe(orgs.length);
   });
 });
@@ -415,7 +438,7 @@ describe('invalid policies are refused, naming the offending path', () => {
     const err = refusalOf(doc);
 
     // Assert
-    expect(err.message).toContain('review.tier1.always.2: unknown organisation "ghost-bureau"');
+    expect(err.message).toContain('review.tier1.always.3: unknown organisation "ghost-bureau"');
   });
 
   it('refuses an unknown industry department', () => {
