@@ -87,9 +87,10 @@ export function toApiError(err: unknown): ApiError {
     if (isDomainErrorType(type)) {
       const [status, title] = DOMAIN_STATUS[type];
       const details = (err.cause.details?.[0] ?? {}) as Record<string, unknown>;
+      // `errorType` names the refusal as `type` does: a detail of the same name does not replace it.
       return new ApiError(status, type.toLowerCase().replace(/_/g, '-'), title, err.cause.message, {
-        errorType: type,
         ...details,
+        errorType: type,
       });
     }
   }

@@ -27,6 +27,11 @@ export interface BlockerInput {
 
 export interface DispatchOptions extends StageHistory {
   blockers?: readonly BlockerInput[];
+  /**
+   * The policy's due day of monthly reports (`implementation.monthlyReportDueDay`, default 5); only used for a
+   * report whose task carries no deadline (see reportDueAt).
+   */
+  monthlyReportDueDay?: number;
 }
 
 export interface DispatchRow {
@@ -55,7 +60,10 @@ export interface DispatchReport {
   timeElapsed: Rate; // 序时进度
   rows: DispatchRow[];
   total: DispatchRow;
-  /** The monthly reports that fell due in the period's last month and were not filed (by county, department). */
+  /**
+   * The reports of the month before the period's last month (they fall due in the last month) that had fallen
+   * due by the as-of instant and were not filed, by county and responsible department.
+   */
   missingReports: MissingReports;
   warnings: string[];
 }
@@ -186,6 +194,7 @@ export function monthlyDispatch(
       ctx.organisations,
       periodDueIn(range.year, range.lastMonth),
       asOf,
+      options.monthlyReportDueDay,
     ),
     warnings,
   };

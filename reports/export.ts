@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
 import type { DispatchReport, DispatchRow } from './dispatch';
+import type { MissingReports } from './monthly-reporting';
 import type { OverdueReport } from './overdue';
 import { FORMULAS, type FormulaKey } from './policy';
 import type { DataQualityReport, QualityProjectRow } from './quality';
@@ -51,6 +52,48 @@ function notes(
   );
 }
 
+/** The monthly reports that fell due and were not filed: one row per project. */
+function missingReportsTable(m: MissingReports): Table {
+  return table(
+    '未报月报',
+    [
+      ['序号', I],
+      ['项目名称', T],
+      ['县区', T],
+      ['责任部门', T],
+      ['阶段', T],
+      ['报送月份', T],
+      ['应报时限', T],
+    ],
+    m.missing.map((x, i) => [
+      i + 1,
+      x.projectName,
+      x.countyName,
+      x.responsibleDeptName,
+      x.stage,
+      x.period,
+      x.dueAt,
+    ]),
+  );
+}
+
+/** The missing monthly reports counted by county and by responsible department, with the total owed. */
+function missingReportsSummary(m: MissingReports): Table {
+  return table(
+    '未报月报统计',
+    [
+      ['序列', T],
+      ['单位', T],
+      ['未报(个)', I],
+    ],
+    [
+      ...m.byCounty.map((c) => ['县(市、区)', c.name, c.missing]),
+      ...m.byDepartment.map((d) => ['责任部门', d.name, d.missing]),
+      ['合计', `${m.period} 月报应报 ${m.owed} 个`, m.missing.length],
+    ],
+  );
+}
+
 function dispatchTables(r: DispatchReport): Table[] {
   const n = r.timeElapsed.numerator;
   const row = (x: DispatchRow, i: number | null): Cell[] => [
@@ -98,6 +141,8 @@ function dispatchTables(r: DispatchReport): Table[] {
       ],
       [...r.rows.map((x, i) => row(x, i + 1)), row(r.total, null)],
     ),
+    missingReportsTable(r.missingReports),
+    missingReportsSummary(r.missingReports),
     notes(
       r,
       [
@@ -176,6 +221,10 @@ function rankingTables(r: RankingsReport): Table[] {
         [`投资完成得分(权重${w.investmentCompletion})`, D],
         ['综合得分', D],
         ['红黑榜', T],
+        ['月报应报(个)', I],
+        ['按时报送(个)', I],
+        ['逾期报送(个)', I],
+        ['未报(个)', I],
       ],
       rows.map((x) => [
         x.rank,
@@ -192,6 +241,10 @@ function rankingTables(r: RankingsReport): Table[] {
         x.scores.investmentCompletion,
         x.composite,
         x.list && LIST[x.list],
+        x.monthlyReports.owed,
+        x.monthlyReports.onTime,
+        x.monthlyReports.late,
+        x.monthlyReports.missed,
       ]),
     );
   return [
@@ -260,6 +313,7 @@ function qualityTables(r: DataQualityReport): Table[] {
       [...base, ['事项', T], ['责任单位', T], ['原因', T]],
       r.tasksWithoutDeadline.map((x, i) => [...cells(x, i), x.task, x.responsibleOrg, x.reason]),
     ),
+    missingReportsTable(r.missingMonthlyReports),
   ];
 }
 

@@ -3,11 +3,14 @@
  * all. The dispatch report lists the missing ones by county and responsible department, the data-quality list
  * names them, and the rankings count missed and late reports per unit.
  */
-import { addMonths } from '../domain/monthly-reports';
-import { REPORTING_STAGES } from '../domain/monthly-reports';
+import { addMonths, REPORTING_STAGES, reportTaskKey } from '../domain/monthly-reports';
 import { STAGE_LABELS } from '../domain/project';
 import type { Organisation } from '../policy/schema';
+import { shanghaiTime } from './format';
 import { orgNameOf, type ProjectView } from './source';
+
+/** The policy's default due day (`implementation.monthlyReportDueDay`), for reports whose task set no deadline. */
+export const DEFAULT_MONTHLY_REPORT_DUE_DAY = 5;
 
 export type FilingStatus = 'ON_TIME' | 'LATE' | 'MISSING';
 
@@ -20,6 +23,7 @@ export interface ReportFiling {
   responsibleDeptName: string;
   stage: string; // Chinese stage label
   period: string; // the month reported on (YYYY-MM)
+  dueAt: string; // when it fell due, Asia/Shanghai 'YYYY-MM-DD HH:mm'
   status: FilingStatus;
 }
 
@@ -30,17 +34,42 @@ function owes(p: ProjectView, period: string): boolean {
   return REPORTING_STAGES.includes(p.stage) || (p.state.reports ?? []).some((r) => r.period === period);
 }
 
-/** The filing of every project that owed the report of `period`, as it stood at `asOf`. */
+/**
+ * When the report of `period` falls due for `p`: the deadline the workflow gave its REPORT task (kept on the
+ * filed report, or on the task while it is open), so the reports follow the same clock as the reminders and
+ * escalations; without one (the task has not opened yet, or the calendar refused a deadline), the policy's
+ * due day of the following month.
+ */
+export function reportDueAt(p: ProjectView, period: string, dueDay: number): number {
+  const filed = (p.state.reports ?? []).find((r) => r.period === period);
+  if (filed?.dueAt !== undefined) return filed.dueAt;
+  const task = p.openTasks.find((t) => t.kind === 'REPORT' && t.key === reportTaskKey(period));
+  if (task?.deadline) return task.deadline.dueAt;
+  const day = String(dueDay).padStart(2, '0');
+  return Date.parse(`${addMonths(period, 1)}-${day}T23:59:59.999+08:00`);
+}
+
+/**
+ * The filing of every project whose report of `period` had fallen due by `asOf`: on time, late, or missing.
+ * A report not yet due at `asOf` is neither counted nor missing, even if filed early; a month whose report was
+ * overtaken by the filing of a later month (its task closed as missed) fell due no later than that filing.
+ */
 export function filingsOf(
   projects: readonly ProjectView[],
   orgs: readonly Organisation[],
   period: string,
   asOf: number,
+  dueDay = DEFAULT_MONTHLY_REPORT_DUE_DAY,
 ): ReportFiling[] {
   const out: ReportFiling[] = [];
   for (const p of projects) {
     if (!owes(p, period)) continue;
-    const report = (p.state.reports ?? []).find((r) => r.period === period && r.recordedAt <= asOf);
+    const filed = (p.state.reports ?? []).filter((r) => r.recordedAt <= asOf);
+    const report = filed.find((r) => r.period === period);
+    const later = filed.find((r) => r.period > period);
+    let due = reportDueAt(p, period, dueDay);
+    if (!report && later) due = Math.min(due, later.recordedAt);
+    if (due > asOf) continue;
     out.push({
       projectId: p.id,
       projectName: p.details.name,
@@ -50,6 +79,7 @@ export function filingsOf(
       responsibleDeptName: orgNameOf(orgs, p.details.responsibleDept),
       stage: STAGE_LABELS[p.stage],
       period,
+      dueAt: shanghaiTime(due),
       status: !report ? 'MISSING' : report.late ? 'LATE' : 'ON_TIME',
     });
   }
@@ -59,6 +89,7 @@ export function filingsOf(
 export interface MissingReports {
   /** The month reported on; its report fell due in the month after. */
   period: string;
+  /** Reports of the month that had fallen due by the as-of instant. */
   owed: number;
   missing: ReportFiling[];
   byCounty: { orgId: string; name: string; missing: number }[];
@@ -77,14 +108,15 @@ function countBy(rows: readonly ReportFiling[], key: 'county' | 'responsibleDept
   return [...counts.values()].sort((a, b) => b.missing - a.missing || (a.orgId < b.orgId ? -1 : 1));
 }
 
-/** The projects that owed the report of `period` and had not filed it at `asOf`. */
+/** The projects whose report of `period` had fallen due by `asOf` and was not filed. */
 export function missingReports(
   projects: readonly ProjectView[],
   orgs: readonly Organisation[],
   period: string,
   asOf: number,
+  dueDay = DEFAULT_MONTHLY_REPORT_DUE_DAY,
 ): MissingReports {
-  const filings = filingsOf(projects, orgs, period, asOf);
+  const filings = filingsOf(projects, orgs, period, asOf, dueDay);
   const missing = filings.filter((f) => f.status === 'MISSING');
   return {
     period,
@@ -107,23 +139,21 @@ export interface ReportCounts {
   missed: number;
 }
 
-/** Counts the filings of the reports that fell due in months `firstMonth..lastMonth` of `year`, per project. */
+/**
+ * Counts the filings of the reports of the months before `firstMonth..lastMonth` of `year` (the reports that
+ * fall due in those months), per project: only those due by `asOf` (see filingsOf).
+ */
 export function reportCountsOf(
   p: ProjectView,
   year: number,
   firstMonth: number,
   lastMonth: number,
   asOf: number,
-  dueDay: number,
+  dueDay = DEFAULT_MONTHLY_REPORT_DUE_DAY,
 ): ReportCounts {
   const counts: ReportCounts = { owed: 0, onTime: 0, late: 0, missed: 0 };
   for (let m = firstMonth; m <= lastMonth; m++) {
-    // A report not yet due at `asOf` is neither missed nor counted.
-    const due = Date.parse(
-      `${year}-${String(m).padStart(2, '0')}-${String(dueDay).padStart(2, '0')}T23:59:59.999+08:00`,
-    );
-    if (due > asOf) continue;
-    const [f] = filingsOf([p], [], periodDueIn(year, m), asOf);
+    const [f] = filingsOf([p], [], periodDueIn(year, m), asOf, dueDay);
     if (!f) continue;
     counts.owed++;
     if (f.status === 'ON_TIME') counts.onTime++;

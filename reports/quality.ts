@@ -26,12 +26,19 @@ export interface DataQualityReport {
   missingLeader: QualityProjectRow[]; // no 包联领导
   missingDepartment: QualityProjectRow[]; // no (or an unknown) 责任部门
   tasksWithoutDeadline: QualityTaskRow[]; // open milestones without a deadline
-  /** The monthly report that fell due last (in the as-of month) and was not filed. */
+  /** The reports that fall due in the as-of month, had fallen due by the as-of instant and were not filed. */
   missingMonthlyReports: MissingReports;
 }
 
-/** 三个清单 completeness: live projects (谋划/储备/前期/实施) missing a lead leader, a department or deadlines. */
-export function dataQuality(docs: readonly ProjectRecord[], ctx: ReportContext): DataQualityReport {
+/**
+ * 三个清单 completeness: live projects (谋划/储备/前期/实施) missing a lead leader, a department or deadlines, and
+ * the monthly reports missing. `monthlyReportDueDay` is the policy's due day (default 5; see reportDueAt).
+ */
+export function dataQuality(
+  docs: readonly ProjectRecord[],
+  ctx: ReportContext,
+  options: { monthlyReportDueDay?: number } = {},
+): DataQualityReport {
   const { asOf, projects } = prepare(docs, ctx);
   const orgs = ctx.organisations;
   const departments = new Set(orgs.filter((o) => o.kind === 'DEPARTMENT').map((o) => o.id));
@@ -42,7 +49,13 @@ export function dataQuality(docs: readonly ProjectRecord[], ctx: ReportContext):
     missingLeader: [],
     missingDepartment: [],
     tasksWithoutDeadline: [],
-    missingMonthlyReports: missingReports(projects, orgs, periodDueIn(...shanghaiYearMonth(asOf)), asOf),
+    missingMonthlyReports: missingReports(
+      projects,
+      orgs,
+      periodDueIn(...shanghaiYearMonth(asOf)),
+      asOf,
+      options.monthlyReportDueDay,
+    ),
   };
   for (const p of projects) {
     if (!isLive(p.stage) || p.createdAt > asOf) continue;

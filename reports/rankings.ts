@@ -31,7 +31,10 @@ export type Series = 'DEPARTMENT' | 'COUNTY';
 
 export interface RankingOptions extends StageHistory {
   reporting?: ReportingPolicy;
-  /** The policy's day of the month on which monthly reports fall due (`implementation.monthlyReportDueDay`). */
+  /**
+   * The policy's day of the month on which monthly reports fall due (`implementation.monthlyReportDueDay`,
+   * default 5); only used for a report whose task carries no deadline (see reportDueAt).
+   */
   monthlyReportDueDay?: number;
   /** Units exempted from the black list (e.g. missed because of force majeure). */
   blackListExempt?: readonly string[];
@@ -51,7 +54,10 @@ export interface RankingRow {
   rank: number;
   meetsTarget: boolean | null; // investment completion ≥ 序时进度; null when it cannot be computed
   list: 'RED' | 'BLACK' | null;
-  /** Monthly reports that fell due in the period (by its as-of instant): owed, on time, late, missed. */
+  /**
+   * Monthly reports that fall due in the period's months and had fallen due by its as-of instant (by the
+   * deadline of their REPORT task): owed, on time, late, missed.
+   */
   monthlyReports: ReportCounts;
 }
 
@@ -113,7 +119,7 @@ export function rankings(
   const withHistory = hasHistory(options);
   const warnings: string[] = withHistory ? [] : ['no stage history supplied: conversion rate not computed'];
   const timeElapsed = rate(range.lastMonth, 12)!;
-  const dueDay = options.monthlyReportDueDay ?? 5;
+  const dueDay = options.monthlyReportDueDay;
 
   const series = (kind: Series, keyOf: (d: { county: string; responsibleDept: string }) => string) => {
     const orgs = ctx.organisations.filter((o) => o.kind === kind);

@@ -22,6 +22,8 @@ import {
   type ReportContext,
   type StageChange,
 } from '../../reports';
+import { filingsOf, reportDueAt } from '../../reports/monthly-reporting';
+import { viewOf } from '../../reports/source';
 
 // The read-model document type satisfies the reports' input type as it is.
 const _docsFit: ProjectRecord = {} as ProjectDoc;
@@ -767,7 +769,7 @@ describe('export', () => {
 
   it('writes an .xlsx that exceljs reads back with the same numbers', async () => {
     const wb = await readXlsx(await toXlsx(dispatch));
-    expect(wb.worksheets.map((w) => w.name)).toEqual(['专题调度', '口径说明']);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['专题调度', '未报月报', '未报月报统计', '口径说明']);
     const ws = wb.getWorksheet('专题调度')!;
     const header = ws.getRow(1).values as unknown[];
     expect(header.slice(1, 4)).toEqual(['序号', '专项推进组', '分管市领导']);
@@ -819,7 +821,7 @@ describe('export', () => {
     ];
     expect(all.map((r) => toTables(r).map((t) => t.name))).toEqual([
       ['逾期清单', '口径说明'],
-      ['缺少包联领导', '缺少责任部门', '节点缺少时限'],
+      ['缺少包联领导', '缺少责任部门', '节点缺少时限', '未报月报'],
       ['目标完成', '四库分布', '口径说明'],
     ]);
     for (const r of all) expect((await toXlsx(r)).subarray(0, 2).toString()).toBe('PK');
@@ -833,5 +835,200 @@ describe('stage history for conversion rates', () => {
     expect(monthBefore('2026-Q3')).toBe('2026-06');
     expect(monthBefore('2026-Q1')).toBe('2025-12');
     expect(monthBefore('2026')).toBe('2025-12');
+  });
+});
+
+describe('monthly progress reports (the May 2025 reports, due in June)', () => {
+  const obligation = (firstPeriod: string) => ({
+    firstPeriod,
+    startedAt: sh(2025, 1, 1),
+    nextPeriod: '2025-07',
+  });
+  /** A filed report; `dueDay` is the deadline of the REPORT task that was open when it was filed. */
+  const filed = (period: string, recordedAt: number, dueDay?: string) => ({
+    ...report(period, 0, 0),
+    recordedAt,
+    ...(dueDay ? { dueAt: endOf(dueDay), late: recordedAt > endOf(dueDay) } : {}),
+  });
+  const reportTask = (projectId: string, period: string, dueDay: string, over: Partial<Task> = {}) =>
+    task(`${projectId}~REPORT-${period}`, `月度进展报送（${period}）`, 'owner-co', {
+      kind: 'REPORT',
+      stage: 'UNDER_CONSTRUCTION',
+      openedAt: sh(2025, 6, 1),
+      deadline: due(dueDay),
+      ...over,
+    });
+  const monthly: ProjectRecord[] = [
+    doc(
+      'r1',
+      'UNDER_CONSTRUCTION',
+      sh(2024, 1, 1),
+      { name: '按时报送项目', county: 'yaodu', responsibleDept: 'transport' },
+      {
+        reportObligation: obligation('2025-01'),
+        reports: [filed('2025-05', sh(2025, 6, 3, 10), '2025-06-05')],
+      },
+    ),
+    doc(
+      'r2',
+      'PRE_CONSTRUCTION',
+      sh(2024, 1, 1),
+      { name: '逾期报送项目', county: 'houma', responsibleDept: 'transport' },
+      {
+        reportObligation: obligation('2025-01'),
+        reports: [filed('2025-05', sh(2025, 6, 9, 10), '2025-06-05')],
+      },
+    ),
+    doc(
+      'r3',
+      'UNDER_CONSTRUCTION',
+      sh(2024, 1, 1),
+      { name: '未报项目', county: 'houma', responsibleDept: 'industry-it' },
+      { reportObligation: obligation('2025-01'), reports: [] },
+      [reportTask('r3', '2025-05', '2025-06-05', { escalationLevel: 3, remindersSent: 3 })],
+    ),
+    // Its task's deadline was extended to 07-10: not due at 07-01, whatever the policy's day.
+    doc(
+      'r4',
+      'SUSPENDED',
+      sh(2024, 1, 1),
+      { name: '延期未到期项目', county: 'yaodu', responsibleDept: 'housing' },
+      { reportObligation: obligation('2025-01'), reports: [] },
+      [reportTask('r4', '2025-05', '2025-07-10', { stage: 'SUSPENDED' })],
+    ),
+    // June's report filed on 06-02 closed May's task as missed before May's report fell due.
+    doc(
+      'r5',
+      'UNDER_CONSTRUCTION',
+      sh(2024, 1, 1),
+      { name: '漏报五月项目', county: 'houma', responsibleDept: 'transport' },
+      { reportObligation: obligation('2025-01'), reports: [filed('2025-06', sh(2025, 6, 2, 9))] },
+    ),
+    doc('r6', 'RESERVE', sh(2024, 1, 1), { name: '储备项目', county: 'yaodu', responsibleDept: 'housing' }),
+    doc(
+      'r7',
+      'PRE_CONSTRUCTION',
+      sh(2025, 6, 10),
+      { name: '六月入前期项目', county: 'yaodu', responsibleDept: 'housing' },
+      { reportObligation: obligation('2025-06'), reports: [] },
+    ),
+    doc(
+      'r8',
+      'COMPLETED',
+      sh(2024, 1, 1),
+      { name: '已竣工项目', county: 'houma', responsibleDept: 'industry-it' },
+      {
+        reportObligation: obligation('2025-01'),
+        reports: [],
+        completion: { documentNumber: 'x', date: '2025-05-20' },
+      },
+    ),
+  ];
+  const views = monthly.map(viewOf);
+
+  it('tells on time, late and missing apart by the deadline of each report task, and leaves out what is not yet due', () => {
+    const filings = filingsOf(views, organisations, '2025-05', asOf);
+    expect(filings.map((f) => [f.projectName, f.status, f.dueAt])).toEqual([
+      ['按时报送项目', 'ON_TIME', '2025-06-05 23:59'],
+      ['逾期报送项目', 'LATE', '2025-06-05 23:59'],
+      ['未报项目', 'MISSING', '2025-06-05 23:59'],
+      // r4: due 07-10 (extended); r6 owes no report; r7 owes from June; r8 was completed before it fell due.
+      ['漏报五月项目', 'MISSING', '2025-06-02 09:00'],
+    ]);
+    expect(reportDueAt(views[3]!, '2025-05', 5)).toBe(endOf('2025-07-10'));
+    // A month whose task has not opened falls due on the policy's day of the next month.
+    expect(reportDueAt(views[6]!, '2025-06', 5)).toBe(endOf('2025-07-05'));
+    expect(reportDueAt(views[6]!, '2025-06', 10)).toBe(endOf('2025-07-10'));
+  });
+
+  it('lists the missing reports of the dispatch by county and by department', () => {
+    const { missingReports } = monthlyDispatch(monthly, june);
+    expect(missingReports).toMatchObject({ period: '2025-05', owed: 4 });
+    expect(missingReports.missing).toEqual([
+      {
+        projectId: 'r3',
+        projectName: '未报项目',
+        county: 'houma',
+        countyName: '侯马市',
+        responsibleDept: 'industry-it',
+        responsibleDeptName: '市工信局',
+        stage: '实施库',
+        period: '2025-05',
+        dueAt: '2025-06-05 23:59',
+        status: 'MISSING',
+      },
+      expect.objectContaining({ projectId: 'r5', countyName: '侯马市', responsibleDeptName: '市交通运输局' }),
+    ]);
+    expect(missingReports.byCounty).toEqual([{ orgId: 'houma', name: '侯马市', missing: 2 }]);
+    expect(missingReports.byDepartment).toEqual([
+      { orgId: 'industry-it', name: '市工信局', missing: 1 },
+      { orgId: 'transport', name: '市交通运输局', missing: 1 },
+    ]);
+  });
+
+  it('counts nothing as missing before it falls due, except a month overtaken by a later report', () => {
+    // 06-03 noon: May's reports are due 06-05; r1's early filing is not yet counted, r5's May is already missed.
+    const early = monthlyDispatch(monthly, { ...june, asOf: sh(2025, 6, 3, 12) }).missingReports;
+    expect(early.owed).toBe(1);
+    expect(early.missing.map((m) => m.projectId)).toEqual(['r5']);
+    // The data-quality list of 07-01 looks at June's reports, due 07-05: none is missing yet.
+    expect(dataQuality(monthly, june).missingMonthlyReports).toMatchObject({
+      period: '2025-06',
+      owed: 0,
+      missing: [],
+    });
+  });
+
+  it('counts owed, on-time, late and missed reports per department and county in the rankings', () => {
+    const r = rankings(monthly, june);
+    const counts = (rows: { orgId: string; monthlyReports: object }[]) =>
+      Object.fromEntries(rows.map((x) => [x.orgId, x.monthlyReports]));
+    expect(counts(r.departments)).toEqual({
+      transport: { owed: 3, onTime: 1, late: 1, missed: 1 },
+      'industry-it': { owed: 1, onTime: 0, late: 0, missed: 1 },
+      housing: { owed: 0, onTime: 0, late: 0, missed: 0 },
+    });
+    expect(counts(r.counties)).toEqual({
+      yaodu: { owed: 1, onTime: 1, late: 0, missed: 0 },
+      houma: { owed: 3, onTime: 0, late: 1, missed: 2 },
+    });
+    // The second quarter counts the reports of March, April and May. None was filed before May and no task of
+    // theirs is in the read model, so they fell due on the policy's day (04-05, 05-05) and count as missed.
+    const q2 = rankings(monthly, { ...june, period: { year: 2025, quarter: 2 } });
+    expect(counts(q2.departments).transport).toEqual({ owed: 9, onTime: 1, late: 1, missed: 7 });
+  });
+
+  it('exports the missing reports with the dispatch and the counts with the rankings', async () => {
+    const dispatch = monthlyDispatch(monthly, june);
+    const csv = toCsv(dispatch);
+    expect(csv).toContain(
+      '\r\n\r\n未报月报\r\n序号,项目名称,县区,责任部门,阶段,报送月份,应报时限\r\n' +
+        '1,未报项目,侯马市,市工信局,实施库,2025-05,2025-06-05 23:59\r\n' +
+        '2,漏报五月项目,侯马市,市交通运输局,实施库,2025-05,2025-06-02 09:00\r\n',
+    );
+    expect(csv).toContain(
+      '\r\n\r\n未报月报统计\r\n序列,单位,未报(个)\r\n县(市、区),侯马市,2\r\n责任部门,市工信局,1\r\n' +
+        '责任部门,市交通运输局,1\r\n合计,2025-05 月报应报 4 个,2\r\n',
+    );
+    const wb = await readXlsx(await toXlsx(dispatch));
+    expect(wb.getWorksheet('未报月报')!.getRow(2).values).toEqual([
+      undefined,
+      1,
+      '未报项目',
+      '侯马市',
+      '市工信局',
+      '实施库',
+      '2025-05',
+      '2025-06-05 23:59',
+    ]);
+    const ranked = await readXlsx(await toXlsx(rankings(monthly, june)));
+    const departments = ranked.getWorksheet('部门排名')!;
+    const header = departments.getRow(1).values as unknown[];
+    const transport = departments
+      .getSheetValues()
+      .find((row) => Array.isArray(row) && row.includes('市交通运输局')) as unknown[];
+    expect(
+      ['月报应报(个)', '按时报送(个)', '逾期报送(个)', '未报(个)'].map((h) => transport[header.indexOf(h)]),
+    ).toEqual([3, 1, 1, 1]);
   });
 });
