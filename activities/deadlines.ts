@@ -39,7 +39,36 @@ function unitOf(rule: DeadlineRule): 'workingDays' | 'calendarDays' | 'seconds' 
   return 'workingDays';
 }
 
-function describe(rule: DeadlineRule, extra: number): string {
+/**
+ * Joint meetings moved from their scheduled day (顺延), by month (YYYY-MM → YYYY-MM-DD). Read fresh for each batch
+ * that holds a tier-3 review, never from the calendar cache: a postponement must move deadlines at once.
+ */
+export type MovedMeetings = ReadonlyMap<string, string>;
+
+/** `YYYY-MM` shifted by `k` months. */
+export function addMonths(month: string, k: number): string {
+  const n = Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7)) - 1 + k;
+  return `${Math.floor(n / 12)}-${String((n % 12) + 1).padStart(2, '0')}`;
+}
+
+/** The months whose meeting can be the next one after `fromMs`: the month before (moved into this one) to two ahead. */
+export function meetingMonthsAround(fromMs: number): string[] {
+  const month = shanghaiDayOf(fromMs).slice(0, 7);
+  return [-1, 0, 1, 2].map((k) => addMonths(month, k));
+}
+
+/** The postponed meetings among `months`; a meeting held on its scheduled day is not listed. */
+export async function loadMovedMeetings(
+  models: CalendarModels,
+  months: Iterable<string>,
+): Promise<Map<string, string>> {
+  const ids = [...new Set(months)];
+  if (ids.length === 0) return new Map();
+  const docs = await models.JointMeeting.find({ _id: { $in: ids } }, { date: 1, scheduledOn: 1 }).lean();
+  return new Map(docs.filter((d) => d.date !== d.scheduledOn).map((d) => [d._id, d.date]));
+}
+
+function describe(rule: DeadlineRule, extra: number, movedTo?: string): string {
   const base =
     'untilDay' in rule
       ? `${rule.untilDay} 前（遇节假日顺延）`
@@ -49,18 +78,25 @@ function describe(rule: DeadlineRule, extra: number): string {
           ? `${rule.calendarDays} 个自然日`
           : 'seconds' in rule
             ? `${rule.seconds} 秒`
-            : '下次月度联席会议';
+            : movedTo
+              ? `下次月度联席会议（顺延至 ${movedTo}）`
+              : '下次月度联席会议';
   return extra > 0 ? `${base}，顺延 ${extra}` : base;
 }
 
-/** Computes absolute instants for one task: deadline, reminders and escalation steps. */
+/**
+ * Computes absolute instants for one task: deadline, reminders and escalation steps. A monthly-meeting rule
+ * waits for the next joint meeting after the task opened, on the day it is held: `moved` names the postponed ones.
+ */
 export function computeSchedule(
   cal: WorkCalendar,
   calendarVersion: string,
   r: ScheduleRequest,
+  moved: MovedMeetings = new Map(),
 ): ScheduleResult {
   const provisional = { value: false };
   const opts = { uncovered: r.uncovered };
+  let movedTo: string | undefined;
   const add = (fromMs: number, d: DeadlineRule): number => {
     if ('untilDay' in d) {
       let day = d.untilDay;
@@ -77,9 +113,60 @@ export function computeSchedule(
       provisional.value ||= res.provisional;
       return res.endOfDayMs;
     }
-    const res = cal.nextMonthlyMeeting(fromMs, opts);
-    provisional.value ||= res.provisional;
-    return res.endOfDayMs;
+    return nextMeeting(fromMs);
+  };
+  // A month's last working day, and whether an uncovered year (Mon–Fri assumed) decided it.
+  const lastWorkingDayOf = (month: string): { day: string; provisional: boolean } => {
+    const before = provisional.value;
+    provisional.value = false;
+    try {
+      let day = shanghaiDayOf(endOfShanghaiDayMs(`${addMonths(month, 1)}-01`) - DAY_MS);
+      for (let guard = 0; !isWorking(day); guard++) {
+        if (guard > 31) throw new RangeError(`no working day in ${month}`);
+        day = shanghaiDayOf(endOfShanghaiDayMs(day) - DAY_MS);
+      }
+      return { day, provisional: provisional.value };
+    } finally {
+      provisional.value = before;
+    }
+  };
+  const nextMeeting = (fromMs: number): number => {
+    const months = meetingMonthsAround(fromMs);
+    if (!months.some((m) => moved.has(m))) {
+      const res = cal.nextMonthlyMeeting(fromMs, opts);
+      provisional.value ||= res.provisional;
+      return res.endOfDayMs;
+    }
+    const today = shanghaiDayOf(fromMs);
+    const [previous, ...ahead] = months as [string, ...string[]];
+    // Last month's meeting may have been postponed past today; this month's and later ones are held on their
+    // own day unless moved. An unmoved meeting ahead ends the search: every later one is later still.
+    const candidates: { day: string; moved: boolean; provisional: boolean }[] = [];
+    const earlier = moved.get(previous);
+    if (earlier !== undefined && earlier > today)
+      candidates.push({ day: earlier, moved: true, provisional: false });
+    for (const month of ahead) {
+      const movedDay = moved.get(month);
+      let c: (typeof candidates)[number];
+      try {
+        c = movedDay
+          ? { day: movedDay, moved: true, provisional: false }
+          : { ...lastWorkingDayOf(month), moved: false };
+      } catch (err) {
+        // A month of a year without data ends its working days after the 15th (no holiday, not even 春节, takes a
+        // fortnight): a meeting found by then comes first, and needs no data of that year.
+        if (err instanceof CalendarNotCoveredError && candidates.some((x) => x.day <= `${month}-15`)) break;
+        throw err;
+      }
+      if (c.day <= today) continue;
+      candidates.push(c);
+      if (!c.moved) break;
+    }
+    const next = candidates.sort((a, b) => a.day.localeCompare(b.day))[0];
+    if (!next) throw new RangeError(`no joint meeting after ${today}`);
+    provisional.value ||= next.provisional;
+    if (next.moved) movedTo = next.day;
+    return endOfShanghaiDayMs(next.day);
   };
   // Reminders step back over working days; an uncovered year under 'provisional' counts Mon–Fri, flagged.
   const isWorking = (day: string): boolean => {
@@ -139,7 +226,7 @@ export function computeSchedule(
         dueAt,
         dueDay,
         provisional: provisional.value,
-        basis: describe(r.rule, extra),
+        basis: describe(r.rule, extra, movedTo),
         calendarVersion,
       },
       reminders,
@@ -162,7 +249,15 @@ export function createDeadlineActivities(deps: DeadlineDeps) {
       if (!cached || Date.now() - cached.at > cacheMs)
         cached = { at: Date.now(), value: await loadWorkCalendar(deps.calendarModels) };
       const { calendar, version } = cached.value;
-      return requests.map((r) => computeSchedule(calendar, version, r));
+      const meetingRules = requests.filter((r) => 'nextMonthlyMeeting' in r.rule);
+      const moved =
+        meetingRules.length > 0
+          ? await loadMovedMeetings(
+              deps.calendarModels,
+              meetingRules.flatMap((r) => meetingMonthsAround(r.openedAt)),
+            )
+          : undefined;
+      return requests.map((r) => computeSchedule(calendar, version, r, moved));
     },
   };
 }

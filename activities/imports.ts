@@ -2,7 +2,11 @@ import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { ProjectClient } from '../client/project-client';
 import type { Models } from '../db/models';
+import type { OnboardingFacts } from '../domain/onboarding';
 import type { Actor, ProjectDetails } from '../domain/project';
+
+/** One row of an import as the API stored it: a create-project body (`ownerOrg`, `onboarding` when onboarded). */
+type ImportedBody = Omit<ProjectDetails, 'ownerOrg'> & { ownerOrg?: string; onboarding?: OnboardingFacts };
 
 const START_CONCURRENCY = 8;
 
@@ -28,12 +32,11 @@ export function createImportActivities({ models, projects }: ImportActivityDeps)
       // A few starts in flight at once: each is one round trip to Temporal; the workflow bounds the overall rate.
       const lane = async () => {
         for (let item = items[next++]; item; item = items[next++]) {
-          const details = {
-            ...(item.body as Omit<ProjectDetails, 'ownerOrg'>),
-            ownerOrg: job.org,
-          };
+          // A DRAFT row is the importing organisation's; an onboarded row names its applying unit.
+          const { onboarding, ownerOrg, ...declared } = item.body as ImportedBody;
+          const details: ProjectDetails = { ...declared, ownerOrg: ownerOrg ?? job.org };
           try {
-            await projects.start(item.projectId, details, actor);
+            await projects.start(item.projectId, details, actor, onboarding ? { onboarding } : {});
             started += 1;
           } catch (err) {
             if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -8,7 +8,9 @@ import {
   type NotificationDoc,
   type NotificationModels,
   type NotificationRecipient,
+  type RecipientResolution,
 } from '../db/notification-models';
+import { headOf, type PersonDoc } from '../db/people';
 import {
   DEFAULT_DELIVERY_RETRY,
   FINAL_STATUSES,
@@ -107,8 +109,35 @@ export function emailChannelKey(address: string): string {
 }
 
 export function recipientKey(r: NotificationRecipient): string {
-  if (r.person) return `person:${r.org ?? ''}/${r.person.email?.trim().toLowerCase() ?? r.person.name}`;
+  if (r.headOf) return `head:${r.headOf}`;
+  if (r.person?.id) return `person-id:${r.person.id}`;
+  if (r.person) return `person:${r.org ?? ''}/${r.person.email?.trim().toLowerCase() ?? r.person.name ?? ''}`;
   return `org:${r.org ?? ''}`;
+}
+
+/** A recipient as its channels were found for it: the directory's person named, and how it was resolved. */
+interface ResolvedRecipient {
+  recipient: NotificationRecipient;
+  channels: NotificationChannelRef[];
+  resolution: { code: RecipientResolution; note?: string };
+}
+
+function uniqueChannels(refs: NotificationChannelRef[]): NotificationChannelRef[] {
+  return refs.filter((c, i) => refs.findIndex((o) => o.key === c.key) === i);
+}
+
+function channelRefs(channels: { webhooks?: { url: string }[]; emails?: string[] } | null | undefined) {
+  const refs: NotificationChannelRef[] = [];
+  for (const w of channels?.webhooks ?? [])
+    refs.push({ kind: 'webhook', key: webhookChannelKey(w.url), target: redactUrl(w.url) });
+  for (const address of channels?.emails ?? [])
+    refs.push({ kind: 'email', key: emailChannelKey(address), target: address.trim() });
+  return uniqueChannels(refs);
+}
+
+/** The organisation a channel's health is reported under: the recipient org, or the one whose head it is. */
+function channelOrg(r: NotificationRecipient): string | null {
+  return r.org ?? r.headOf ?? null;
 }
 
 export function outboxId(notificationKey: string, recipient: string, channelKey: string): string {
@@ -159,20 +188,71 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
   }
   const email = createEmailSender(deps.smtp, httpTimeoutMs);
 
-  async function channelsOf(r: NotificationRecipient): Promise<NotificationChannelRef[]> {
+  async function orgChannelRefs(org: string): Promise<NotificationChannelRef[]> {
+    return channelRefs(await models.OrgChannels.findById(org).lean());
+  }
+
+  const named = (p: PersonDoc) => ({ id: p._id, name: p.name });
+
+  /**
+   * The channels of one recipient, read now (when the notification is enqueued), so a directory change applies
+   * to every escalation that fires after it.
+   */
+  async function resolveRecipient(r: NotificationRecipient): Promise<ResolvedRecipient> {
+    if (r.headOf) {
+      // The unit's head is a person of its own, not the unit's inbox; without one the unit's channels stand in.
+      const head = await headOf(models.People, r.headOf);
+      if (head)
+        return {
+          recipient: { headOf: r.headOf, person: named(head) },
+          channels: channelRefs(head.channels),
+          resolution: { code: 'HEAD_IN_DIRECTORY', note: `${head.name}（${head.post}）` },
+        };
+      return {
+        recipient: { headOf: r.headOf, org: r.headOf },
+        channels: await orgChannelRefs(r.headOf),
+        resolution: {
+          code: 'NO_HEAD_IN_DIRECTORY',
+          note: `the people directory names no head of ${r.headOf}: sent to the organisation's channels`,
+        },
+      };
+    }
+    if (r.person?.id) {
+      const person = await models.People.findById(r.person.id).lean();
+      if (!person)
+        return {
+          recipient: r,
+          channels: [],
+          resolution: {
+            code: 'PERSON_NOT_IN_DIRECTORY',
+            note: `no person "${r.person.id}" in the people directory (a free-text 包联领导 of an older project?)`,
+          },
+        };
+      return {
+        recipient: { person: named(person) },
+        channels: channelRefs(person.channels),
+        resolution: { code: 'PERSON_IN_DIRECTORY', note: `${person.name}（${person.post}）` },
+      };
+    }
     // A person with an address gets it directly; otherwise the organisation's channels carry the message.
     const personal = r.person?.email?.trim();
-    if (personal) return [{ kind: 'email', key: emailChannelKey(personal), target: personal }];
-    if (!r.org) return [];
-    const doc = await models.OrgChannels.findById(r.org).lean();
-    const refs: NotificationChannelRef[] = [];
-    for (const w of doc?.webhooks ?? []) {
-      refs.push({ kind: 'webhook', key: webhookChannelKey(w.url), target: redactUrl(w.url) });
-    }
-    for (const address of doc?.emails ?? []) {
-      refs.push({ kind: 'email', key: emailChannelKey(address), target: address.trim() });
-    }
-    return refs.filter((c, i) => refs.findIndex((o) => o.key === c.key) === i);
+    if (personal)
+      return {
+        recipient: r,
+        channels: [{ kind: 'email', key: emailChannelKey(personal), target: personal }],
+        resolution: { code: 'PERSON_EMAIL' },
+      };
+    if (r.person && !r.org)
+      return {
+        recipient: r,
+        channels: [],
+        resolution: { code: 'PERSON_WITHOUT_DIRECTORY_ID', note: 'a name alone has no channel' },
+      };
+    return {
+      recipient: r,
+      channels: r.org ? await orgChannelRefs(r.org) : [],
+      resolution: { code: 'ORG_CHANNELS' },
+    };
   }
 
   /**
@@ -296,7 +376,7 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
       lastError: input.status === 'SENT' ? null : (input.lastError ?? doc.lastError),
       updatedAt: new Date(),
     });
-    if (status === 'SENT' && doc.channel) await markChannelHealthy(doc.channel, doc.recipient.org ?? null);
+    if (status === 'SENT' && doc.channel) await markChannelHealthy(doc.channel, channelOrg(doc.recipient));
     await models.NotificationOutbox.deleteOne({ _id: input.outboxId });
     return status;
   }
@@ -335,12 +415,21 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
       await email.send({ notificationId: doc._id, to: channel.target, subject: doc.subject, text: doc.text });
       return;
     }
-    // The URL and secret are read at send time from orgChannels, so a rotated secret applies to queued messages.
+    // The URL and secret are read at send time (the person's in `people`, else the organisation's in
+    // `orgChannels`), so a rotated secret applies to queued messages.
+    const personId = doc.recipient.person?.id;
     const org = doc.recipient.org;
-    const channels = org ? await models.OrgChannels.findById(org).lean() : null;
+    const channels = personId
+      ? (await models.People.findById(personId).lean())?.channels
+      : org
+        ? await models.OrgChannels.findById(org).lean()
+        : null;
     const hook = channels?.webhooks.find((w) => webhookChannelKey(w.url) === channel.key);
     if (!hook)
-      throw new DeliveryError(`webhook ${channel.target}: no longer configured for ${org ?? '?'}`, true);
+      throw new DeliveryError(
+        `webhook ${channel.target}: no longer configured for ${personId ?? org ?? '?'}`,
+        true,
+      );
     await postWebhook({
       url: hook.url,
       secret: hook.secret,
@@ -350,7 +439,15 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
         template: doc.template,
         recipient: {
           ...(doc.recipient.org ? { org: doc.recipient.org } : {}),
-          ...(doc.recipient.person ? { person: { name: doc.recipient.person.name } } : {}),
+          ...(doc.recipient.headOf ? { headOf: doc.recipient.headOf } : {}),
+          ...(doc.recipient.person
+            ? {
+                person: {
+                  ...(doc.recipient.person.id ? { id: doc.recipient.person.id } : {}),
+                  ...(doc.recipient.person.name ? { name: doc.recipient.person.name } : {}),
+                },
+              }
+            : {}),
         },
         subject: doc.subject,
         text: doc.text,
@@ -366,21 +463,28 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
       throw invalid('notificationKey must not contain "|" (it separates the parts of an outbox id)');
     if (input.recipients.length > MAX_RECIPIENTS)
       throw invalid(`at most ${MAX_RECIPIENTS} recipients per notification`);
-    if (input.recipients.some((r) => !r.org && !r.person))
-      throw invalid('a recipient needs an org or a person');
+    if (input.recipients.some((r) => !r.org && !r.person && !r.headOf))
+      throw invalid('a recipient needs an org, a person or an organisation whose head it is');
     const results: EnqueuedNotification[] = [];
     const queued: EnqueuedNotification[] = [];
     const workflowId = notificationWorkflowId(input.notificationKey);
     const seen = new Set<string>();
-    for (const recipient of input.recipients) {
-      const rKey = recipientKey(recipient);
+    // One message per channel per notification: the head may also be the project's leader.
+    const channelsTaken = new Set<string>();
+    for (const wanted of input.recipients) {
+      const rKey = recipientKey(wanted);
       if (seen.has(rKey)) continue;
       seen.add(rKey);
+      const { recipient, channels: found, resolution } = await resolveRecipient(wanted);
+      const channels = found.filter((c) => !channelsTaken.has(c.key));
+      if (found.length > 0 && channels.length === 0) continue;
+      for (const c of channels) channelsTaken.add(c.key);
       const { subject, text } = renderTemplate(input.template, input.payload, recipient.person?.name);
       const base = {
         notificationKey: input.notificationKey,
         recipientKey: rKey,
         recipient,
+        resolution,
         template: input.template,
         payload: input.payload,
         subject,
@@ -390,7 +494,6 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
         lastAttemptAt: null,
         sentAt: null,
       };
-      const channels = await channelsOf(recipient);
       if (channels.length === 0) {
         const id = outboxId(input.notificationKey, rKey, 'none');
         const now = new Date();
@@ -403,7 +506,11 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
           createdAt: now,
           updatedAt: now,
         });
-        activityLog()?.warn('notification recipient has no channel', { recipient: rKey, outboxId: id });
+        activityLog()?.warn('notification recipient has no channel', {
+          recipient: rKey,
+          outboxId: id,
+          resolution: resolution.code,
+        });
         results.push({ outboxId: id, recipientKey: rKey, channel: null, status, workflowId: null });
         continue;
       }
@@ -497,7 +604,7 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
             },
           },
         );
-        await markChannelFailure(channel, doc.recipient.org ?? null, reason);
+        await markChannelFailure(channel, channelOrg(doc.recipient), reason);
         if (permanent) throw ApplicationFailure.nonRetryable(reason, 'PermanentDeliveryFailure');
         throw ApplicationFailure.retryable(reason, 'DeliveryFailed');
       }
@@ -534,7 +641,7 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
           $set: { status: 'SENDING', lastAttemptAt: new Date(), updatedAt: new Date() },
         },
       );
-      const org = doc.recipient.org ?? null;
+      const org = channelOrg(doc.recipient);
       try {
         await send(doc, channel);
       } catch (err) {

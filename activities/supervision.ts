@@ -41,45 +41,81 @@ function previousQuarter(day: string): string {
   return q === 1 ? `${y - 1}-Q4` : `${y}-Q${q - 1}`;
 }
 
+/** What a supervision run acts on: the periods to report, oldest first (`period` is the first). */
+export type SupervisionPlan =
+  { run: true; period: string; periods: string[] } | { run: false; period: string; reason: string };
+
+/**
+ * The months whose dispatch meeting falls on `day`: each of `months` (the day's own month, unless a
+ * postponement moved its meeting) on its last working day, and every month postponed to `day`.
+ */
+export function dispatchPeriodsDue(
+  day: string,
+  months: readonly string[],
+  postponements: readonly { _id: string; postponedTo: string }[],
+  lastWorkingDay: (month: string) => string,
+): string[] {
+  const moved = new Map(postponements.map((p) => [p._id, p.postponedTo]));
+  const due = new Set(postponements.filter((p) => p.postponedTo === day).map((p) => p._id));
+  for (const month of months) if (!moved.has(month) && lastWorkingDay(month) === day) due.add(month);
+  return [...due].sort();
+}
+
 export function createSupervisionActivities(deps: SupervisionDeps) {
   const { models, supervisionModels: sm, policy } = deps;
 
-  /** Decides whether a scheduled run acts today and for which period (working days from the real calendar). */
+  /**
+   * Decides whether a run acts on the day of `at` (Asia/Shanghai) and for which periods. A scheduled dispatch
+   * check acts for this month on its last working day (unless postponed) and for every month whose meeting
+   * was postponed to this day — also from an earlier month (顺延 into the next month), oldest first, so a
+   * month's snapshot exists before the next month's conversion figures read it. Periods already reported are
+   * left out: each runs exactly once.
+   */
   async function planSupervisionRun(input: {
     kind: SupervisionKind;
     at: number;
     period?: string | undefined;
     force: boolean;
-  }) {
+  }): Promise<SupervisionPlan> {
     const day = shanghaiDayOf(input.at);
-    let period = input.period;
-    if (!period) {
-      if (input.kind === 'MONTHLY_DISPATCH') period = day.slice(0, 7);
-      else if (input.kind === 'ANNUAL_ASSESSMENT') period = String(Number(day.slice(0, 4)) - 1);
-      else period = previousQuarter(day);
-    }
-    parsePeriod(period);
-    if (await sm.ReportSnapshot.exists({ _id: `${input.kind}:${period}` })) {
-      return {
-        run: false as const,
-        period,
-        reason: `the ${input.kind} report for ${period} already exists (snapshots are immutable)`,
-      };
-    }
+    const reported = async (period: string) =>
+      (await sm.ReportSnapshot.exists({ _id: `${input.kind}:${period}` })) !== null;
+    const alreadyReported = (period: string) => ({
+      run: false as const,
+      period,
+      reason: `the ${input.kind} report for ${period} already exists (snapshots are immutable)`,
+    });
+
     if (input.kind === 'MONTHLY_DISPATCH' && !input.force) {
-      const postponed = await sm.DispatchPostponement.findById(period).lean();
       const { calendar } = await loadWorkCalendar(deps.calendarModels);
-      const meetingDay =
-        postponed?.postponedTo ??
-        calendar.lastWorkingDayOfMonth(Number(period.slice(0, 4)), Number(period.slice(5, 7)));
-      if (day !== meetingDay)
-        return {
-          run: false as const,
-          period,
-          reason: `the dispatch meeting of ${period} is on ${meetingDay}`,
-        };
+      const lastWorkingDay = (month: string) =>
+        calendar.lastWorkingDayOfMonth(Number(month.slice(0, 4)), Number(month.slice(5, 7)));
+      if (input.period && !('month' in parsePeriod(input.period)))
+        throw new Error(`a dispatch period is a month, not ${input.period}`);
+      const months = [input.period ?? day.slice(0, 7)];
+      const postponements = await sm.DispatchPostponement.find({
+        $or: [{ _id: { $in: months } }, { postponedTo: day }],
+      }).lean();
+      const due = dispatchPeriodsDue(day, months, postponements, lastWorkingDay);
+      const todo: string[] = [];
+      for (const period of due) if (!(await reported(period))) todo.push(period);
+      if (todo.length > 0) return { run: true, period: todo[0]!, periods: todo };
+      if (due.length > 0) return alreadyReported(due[0]!);
+      const month = months[0]!;
+      const meetingDay = postponements.find((p) => p._id === month)?.postponedTo ?? lastWorkingDay(month);
+      return { run: false, period: month, reason: `the dispatch meeting of ${month} is on ${meetingDay}` };
     }
-    return { run: true as const, period };
+
+    const period =
+      input.period ??
+      (input.kind === 'MONTHLY_DISPATCH'
+        ? day.slice(0, 7)
+        : input.kind === 'ANNUAL_ASSESSMENT'
+          ? String(Number(day.slice(0, 4)) - 1)
+          : previousQuarter(day));
+    parsePeriod(period);
+    if (await reported(period)) return alreadyReported(period);
+    return { run: true, period, periods: [period] };
   }
 
   /** Computes the report from the read model, stores it once as an immutable snapshot, opens removal proposals. */
@@ -197,13 +233,18 @@ export function createSupervisionActivities(deps: SupervisionDeps) {
           createdAt: new Date(),
           projectCount: docs.length,
           report,
+          // The leading group approves the annual assessment results before they reach departments and counties.
+          ...(input.kind === 'ANNUAL_ASSESSMENT' ? { approval: { status: 'AWAITING' } } : {}),
         },
       },
       { upsert: true },
     );
-    const recipients = policy.organisations
-      .filter((o) => ['LEADING_GROUP', 'SPECIAL_GROUP', 'DEPARTMENT'].includes(o.kind))
-      .map((o) => o.id);
+    const recipients =
+      input.kind === 'ANNUAL_ASSESSMENT'
+        ? [policy.leadingGroup]
+        : policy.organisations
+            .filter((o) => ['LEADING_GROUP', 'SPECIAL_GROUP', 'DEPARTMENT'].includes(o.kind))
+            .map((o) => o.id);
     return { snapshotId, title: `${TITLES[input.kind]}（${input.period}）`, recipients, proposals };
   }
 

@@ -13,9 +13,11 @@ import { ApiError, problemHandler } from './problem';
 import { projectRoutes } from './routes/projects';
 import { actionRoutes } from './routes/actions';
 import { adminRoutes } from './routes/admin';
+import { peopleRoutes } from './routes/people';
 import { blockerRoutes } from './routes/blockers';
 import { DEFAULT_IMPORT_SETTINGS, importRoutes } from './routes/imports';
 import { revisionRoutes } from './routes/revisions';
+import { reviewRoutes } from './routes/reviews';
 import { IMPORT_CONTENT_TYPES } from '../imports/project-file';
 import type { ImportSettings } from '../config';
 import { mountRoutes, type AnyRouteSpec } from './registry';
@@ -42,6 +44,8 @@ export interface ApiDeps {
   namespace: string;
   /** How long an action may wait for the workflow's answer before the API answers 504. */
   updateTimeoutMs?: number;
+  /** How long an action waits for the read model to show it before answering (read your writes); 10 s. */
+  readYourWritesMs?: number;
   calendarModels: CalendarModels;
   supervisionModels: SupervisionModels;
   /** The worker's task queue, for jobs the API starts (manual supervision runs). */
@@ -99,10 +103,12 @@ export function createApp(deps: ApiDeps): Express {
     ...projectRoutes(deps),
     ...actionRoutes(deps),
     ...adminRoutes(deps),
+    ...peopleRoutes(deps),
     ...supervisionRoutes(deps),
     ...blockerRoutes(deps),
     ...importRoutes(deps),
     ...revisionRoutes(deps),
+    ...reviewRoutes(deps),
   ];
   const openapi = buildOpenApi(specs, deps.projects.policy.version);
   const api = express.Router();

@@ -8,6 +8,13 @@ const orgId = z
   .regex(/^[a-z][a-z0-9-]*$/)
   .max(100);
 
+/** A person of the people directory (`PUT /people/{personId}`): lower-case letters, digits and hyphens. */
+export const personId = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'a person id of the people directory (GET /people), e.g. vm-zhang')
+  .max(64);
+
 export const ProjectIdParams = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'invalid project id'),
 });
@@ -29,7 +36,8 @@ export const CreateProjectBody = z.strictObject({
     .regex(/^[a-z]+$/)
     .max(40),
   responsibleDept: orgId,
-  assignedLeader: z.string().trim().min(1).max(100).optional(),
+  /** 包联领导: a person id of the people directory; escalations reach that person's channels. */
+  assignedLeader: personId.optional(),
   ownerName: z.string().trim().min(2).max(200),
   ownerCreditCode: z
     .string()
@@ -55,6 +63,8 @@ export const CreateProjectBody = z.strictObject({
       privatePromotion: false,
     }),
   landInvolved: z.boolean(),
+  /** 采购类: needs no construction permit and starts on its signed procurement contract (with funds in place). */
+  procurementOnly: z.boolean().optional(),
   annualEnergyUseTce: z.number().int().min(0).max(100_000_000),
   totalInvestmentYuan: yuan.min(1),
   annualPlanYuan: yuan,
@@ -129,14 +139,14 @@ export const CREATE_PROJECT_EXAMPLE: z.input<typeof CreateProjectBody> = {
   portfolio: 'sg-urban',
   industry: 'housing',
   responsibleDept: 'housing',
-  assignedLeader: '张副市长',
+  assignedLeader: 'vm-zhang',
   ownerName: '临汾市热力有限公司',
   ownerCreditCode: '91141000MA0K123456',
   investorType: 'SOE',
   approvalRegime: 'APPROVAL',
   flags: {
     provincialKey: false,
-    cityKey: true,
+    cityKey: false,
     major: false,
     emergency: false,
     governmentInvested: true,
@@ -292,7 +302,7 @@ export const DetailsPatchBody = z.strictObject({
   portfolio: declared.portfolio.optional(),
   industry: declared.industry.optional(),
   responsibleDept: declared.responsibleDept.optional(),
-  assignedLeader: removable(z.string().trim().min(1).max(100)),
+  assignedLeader: removable(personId),
   ownerName: declared.ownerName.optional(),
   ownerCreditCode: removable(
     z.string().regex(/^[0-9A-HJ-NPQRTUWXY]{18}$/, '18-character unified social credit code'),
@@ -329,7 +339,7 @@ export const ChangeRequestBody = z.strictObject({
       annualPlanYuan: declared.annualPlanYuan.optional(),
       plannedStart: removable(date),
       plannedCompletion: removable(date),
-      assignedLeader: removable(z.string().trim().min(1).max(100)),
+      assignedLeader: removable(personId),
       responsibleDept: declared.responsibleDept.optional(),
     })
     .refine((c) => Object.keys(c).length > 0, 'name at least one change'),
@@ -369,9 +379,10 @@ export const ProjectCodeBody = z.strictObject({
   code: z.string().regex(/^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$/, 'YYMM-RRRRRR-DD-TT-NNNNNN'),
 });
 export const FundingBody = z.strictObject({ amountYuan: yuan.min(1), documentNumber: docNumber, date });
-export const StartBody = z.strictObject({
-  date,
-  emergencyOverride: z.strictObject({ reason: text(2000), approver: text(200) }).optional(),
+export const StartBody = z.strictObject({ date });
+export const StartCheckBody = z.strictObject({
+  decision: z.enum(['CONFIRM', 'REFUSE']),
+  opinion: z.string().trim().max(2000).optional(),
 });
 export const ProgressBody = z.strictObject({
   period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'YYYY-MM'),
@@ -382,6 +393,23 @@ export const ProgressBody = z.strictObject({
   nextMonthPlan: text(2000).optional(),
   problems: text(2000).optional(),
 });
+export const FundingSourceBody = z.strictObject({
+  sourceId: z
+    .string()
+    .regex(/^F\d{1,3}$/)
+    .optional(),
+  sourceType: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]*$/)
+    .max(40)
+    .optional(),
+  state: z.enum(['APPLIED', 'ISSUED', 'IN_PLACE']),
+  amountYuan: yuan.min(1),
+  date,
+  documentNumber: docNumber.optional(),
+  securedBy: orgId.optional(),
+});
+export const ProvincialKeyBody = z.strictObject({ provincialKey: z.boolean(), documentNumber: docNumber });
 export const PaymentBody = z.strictObject({ amountYuan: yuan.min(1), date, basis: text(500) });
 export const CompletionBody = z.strictObject({ documentNumber: docNumber, date });
 export const ReasonBody = z.strictObject({ reason: text(2000) });
@@ -447,6 +475,17 @@ export const EXAMPLES = {
   projectCode: { code: '2501-141002-04-01-123456' },
   funding: { amountYuan: 120_000_000, documentNumber: '临财建〔2025〕7号', date: '2025-07-01' },
   start: { date: '2025-08-01' },
+  fundingSource: {
+    sourceType: 'SPECIAL_BONDS',
+    state: 'ISSUED',
+    amountYuan: 80_000_000,
+    date: '2025-06-20',
+    documentNumber: '晋财债〔2025〕15号',
+    securedBy: 'ndrc',
+  },
+  provincialKey: { provincialKey: true, documentNumber: '晋发改投资〔2025〕108号' },
+  startCheck: { decision: 'CONFIRM', opinion: '施工许可已取得，建设资金已落实，同意开工' },
+  startException: { reason: '汛期抢险工程，经领导小组批准先行开工' },
   progress: {
     period: '2025-08',
     ytdInvestmentYuan: 30_000_000,
@@ -469,3 +508,70 @@ export const EXAMPLES = {
   changeRequest: { changes: { annualPlanYuan: 150_000_000 }, reason: '年中调整：征地提前完成，加快建设进度' },
   changeDecision: { decision: 'APPROVE', opinion: '同意调整年度计划投资' },
 } as const;
+
+export const PersonIdParams = z.strictObject({ personId });
+
+const webhookUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).max(2000);
+
+/** One person of the directory, as an administrator writes it (replaces what was there). */
+export const PersonBody = z.strictObject({
+  name: z.string().trim().min(1).max(50),
+  /** 职务, e.g. 副市长, 局长. */
+  post: z.string().trim().min(1).max(50),
+  org: orgId.describe('the organisation the person belongs to'),
+  headOf: z
+    .array(orgId)
+    .max(20)
+    .default([])
+    .describe('the organisations whose head (负责人) the person is; an organisation has at most one head'),
+  channels: z
+    .strictObject({
+      emails: z.array(z.email().max(200)).max(10).default([]),
+      webhooks: z
+        .array(
+          z.strictObject({
+            url: webhookUrl,
+            secret: z
+              .string()
+              .min(16)
+              .max(200)
+              .optional()
+              .describe('the HMAC signing secret; omit it to keep the one stored for this URL'),
+          }),
+        )
+        .max(5)
+        .default([]),
+    })
+    .prefault({}),
+});
+export type PersonBody = z.infer<typeof PersonBody>;
+
+export const PeopleQuery = z.strictObject({ org: orgId.optional() });
+
+/** What readers see of a person; administrators also see the channels, never a secret or a URL's query. */
+export const PersonView = z.object({
+  id: z.string(),
+  name: z.string(),
+  post: z.string(),
+  org: z.string(),
+  headOf: z.array(z.string()),
+  channels: z
+    .object({
+      emails: z.array(z.string()),
+      webhooks: z.array(z.object({ url: z.string().describe('origin and path only') })),
+    })
+    .optional()
+    .describe('administrators only'),
+  updatedAt: z.string().optional(),
+});
+
+export const PERSON_EXAMPLE: z.input<typeof PersonBody> = {
+  name: '张伟',
+  post: '副市长',
+  org: 'sg-urban',
+  headOf: ['sg-urban'],
+  channels: {
+    emails: ['zhangwei@linfen.gov.example'],
+    webhooks: [{ url: 'https://im.linfen.gov.example/hook/vm-zhang', secret: 'replace-with-a-long-secret' }],
+  },
+};

@@ -28,7 +28,7 @@ function rowOf(i: number): (string | number)[] {
     专项推进组: ['sg-infrastructure', 'sg-industry', 'sg-urban', 'sg-livelihood', 'sg-investment'][i % 5]!,
     行业: 'housing',
     责任部门: '市住建局',
-    包联领导: '张副市长',
+    包联领导: 'vm-zhang',
     项目业主: `临汾市建设投资有限公司${i}`,
     投资主体: '国有企业',
     审批类型: ['审批', '核准', '备案'][i % 3]!,

@@ -683,7 +683,11 @@ export function driveTemplate(
   );
   push(
     t.start,
-    (sim, when) => sim.act(when, sim.owner, { type: 'startConstruction', date: day(when) }),
+    (sim, when) => {
+      // 开工申请 by the owner, then the 开工条件核查 by the responsible department (the policy's checker).
+      sim.act(when, sim.owner, { type: 'startConstruction', date: day(when) });
+      sim.act(when, actor(details.responsibleDept), { type: 'checkStart', decision: 'CONFIRM' });
+    },
     'PRE_CONSTRUCTION',
   );
 

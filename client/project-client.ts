@@ -4,6 +4,7 @@ import { projectWorkflowId, type Actor, type ProjectDetails } from '../domain/pr
 import { ProjectPortfolioAttr, ProjectStageAttr } from '../domain/search-attributes';
 import type { ActionResult } from '../domain/state';
 import type { Policy } from '../policy/schema';
+import { withoutSources } from '../policy/sources';
 import {
   blockerWorkflowId,
   type BlockerAction,
@@ -52,7 +53,7 @@ export class ProjectClient {
     const input: ProjectLifecycleInput = {
       projectId,
       details,
-      policy: this.opts.policy,
+      policy: withoutSources(this.opts.policy),
       createdBy,
       ...extra,
     };

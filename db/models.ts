@@ -1,4 +1,5 @@
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';
+import { createPeopleModel, type PersonDoc } from './people';
 
 // FerretDB's SQLite backend pushes only `_id` equality down to SQL, so every hot path is keyed by `_id`:
 // one project (`projects._id`), one task and its inbox entry (`tasks._id`, `inboxItems._id`), one project's
@@ -138,6 +139,8 @@ export interface Models {
   InboxItem: Model<InboxItemDoc>;
   /** The pre-0.5 inbox documents, read only to migrate them. */
   Inbox: Model<InboxDoc>;
+  /** The people directory (包联领导, unit heads) with their channels: db/people.ts. */
+  People: Model<PersonDoc>;
 }
 
 const mixed = Schema.Types.Mixed;
@@ -270,7 +273,7 @@ export function createModels(conn: Connection): Models {
       { versionKey: false, minimize: false, collection: 'imports' },
     ),
   );
-  return { Project, Task, EventLog, InboxItem, Inbox, Blocker, ImportJob };
+  return { Project, Task, EventLog, InboxItem, Inbox, Blocker, ImportJob, People: createPeopleModel(conn) };
 }
 
 export async function connectMongo(uri: string): Promise<Connection> {

@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { NotificationStatus } from '../notifications/contract';
+import { createPeopleModel, type PersonDoc } from './people';
 
 // Every hot path is keyed by `_id` (FerretDB's SQLite backend pushes only `_id` equality down):
 // one outbox document (`notificationOutbox._id`), one organisation's channels (`orgChannels._id` = org id),
@@ -12,10 +13,28 @@ import type { NotificationStatus } from '../notifications/contract';
 
 export type ChannelKind = 'webhook' | 'email';
 
+/**
+ * Whom a notification is for. An organisation gets its `orgChannels`; a person of the directory (`person.id`)
+ * gets the channels the directory holds for them; `headOf` is the head (负责人) of that organisation, resolved at
+ * enqueue time to the directory's person (or, when the directory names none, the organisation's channels). A
+ * person named with an address (`person.email`) gets it directly; a name alone (a free-text 包联领导 of a project
+ * from before the directory) reaches nobody and is recorded NO_CHANNEL.
+ */
 export interface NotificationRecipient {
   org?: string;
-  person?: { name: string; email?: string };
+  person?: { id?: string; name?: string; email?: string };
+  headOf?: string;
 }
+
+/** How a recipient was resolved to channels, recorded on each notification so a reader can see why. */
+export type RecipientResolution =
+  | 'ORG_CHANNELS'
+  | 'PERSON_EMAIL'
+  | 'PERSON_IN_DIRECTORY'
+  | 'PERSON_NOT_IN_DIRECTORY'
+  | 'PERSON_WITHOUT_DIRECTORY_ID'
+  | 'HEAD_IN_DIRECTORY'
+  | 'NO_HEAD_IN_DIRECTORY';
 
 /** A channel as the outbox records it: never the webhook URL's query string or secret, which stay in `orgChannels`. */
 export interface NotificationChannelRef {
@@ -31,6 +50,8 @@ export interface NotificationDoc {
   recipientKey: string;
   recipient: NotificationRecipient;
   channel: NotificationChannelRef | null; // null when the recipient has no channel (NO_CHANNEL)
+  /** How the recipient became these channels (absent on notifications from before the people directory). */
+  resolution?: { code: RecipientResolution; note?: string };
   template: string;
   payload: Record<string, unknown>;
   subject: string;
@@ -78,6 +99,8 @@ export interface NotificationModels {
   NotificationOutbox: Model<NotificationDoc>;
   OrgChannels: Model<OrgChannelsDoc>;
   ChannelHealth: Model<ChannelHealthDoc>;
+  /** The people directory: persons' channels, read at enqueue and at send time. */
+  People: Model<PersonDoc>;
 }
 
 const mixed = Schema.Types.Mixed;
@@ -91,6 +114,7 @@ function notificationSchema(collection: string): Schema<NotificationDoc> {
       recipientKey: String,
       recipient: mixed,
       channel: mixed,
+      resolution: mixed,
       template: String,
       payload: mixed,
       subject: String,
@@ -150,7 +174,7 @@ export function createNotificationModels(conn: Connection): NotificationModels {
         { versionKey: false, minimize: false, collection: 'channelHealth' },
       ),
     );
-  return { Notification, NotificationOutbox, OrgChannels, ChannelHealth };
+  return { Notification, NotificationOutbox, OrgChannels, ChannelHealth, People: createPeopleModel(conn) };
 }
 
 /** Sets (replaces) one organisation's channels; an administrator's action, also used by tests. */

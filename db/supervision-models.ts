@@ -13,6 +13,8 @@ export interface ReportSnapshotDoc {
   createdAt: Date;
   projectCount: number;
   report: Record<string, unknown>;
+  /** Annual assessment results wait for the leading group's approval before they are published. */
+  approval?: { status: 'AWAITING' | 'APPROVED'; approvedBy?: Record<string, unknown>; approvedAt?: Date };
 }
 
 /** A quarterly adjustment's proposal to remove a stale or blocked project; the leading group decides. */
@@ -62,6 +64,7 @@ export function createSupervisionModels(conn: Connection): SupervisionModels {
           createdAt: Date,
           projectCount: Number,
           report: mixed,
+          approval: mixed,
         },
         { ...opts, collection: 'reportSnapshots' },
       ),

@@ -1,5 +1,12 @@
 import type { Actor } from './project';
 import type { RemovalReason, ReviewDecision } from './state';
+import type { FundingState } from './funding';
+import type {
+  ExpertRef,
+  FundAllocation,
+  SpecialistDimension,
+  SpecialistOutcome,
+} from './stages/review-outputs';
 
 /** Every human action on a project; each becomes one Temporal Update of the same name. */
 export type ProjectAction =
@@ -31,6 +38,39 @@ export type ProjectAction =
       nextMonthPlan?: string | undefined;
       problems?: string | undefined;
     }
+  | { type: 'checkStart'; decision: 'CONFIRM' | 'REFUSE'; opinion?: string | undefined }
+  | { type: 'inviteExperts'; taskId: string; experts: ExpertRef[] }
+  | {
+      type: 'decideSpecialistReview';
+      taskId: string;
+      outcome: SpecialistOutcome;
+      assessments: Record<SpecialistDimension, string>;
+      expertOpinions?: { expertId: string; opinion: string }[] | undefined;
+    }
+  | {
+      type: 'decideComprehensiveReview';
+      taskId: string;
+      /** The joint meeting that decided (its month, and the day it was held — postponed or not). */
+      meeting: { month: string; date: string };
+      included?: boolean | undefined;
+      returned?: boolean | undefined;
+      opinion?: string | undefined;
+      fundAllocation?: FundAllocation | undefined;
+    }
+  | { type: 'setProvincialKey'; provincialKey: boolean; documentNumber: string }
+  | {
+      type: 'recordFundingSource';
+      /** A new source names its type; a later state of a recorded one names its id. */
+      sourceId?: string | undefined;
+      sourceType?: string | undefined;
+      state: FundingState;
+      amountYuan: number;
+      date: string;
+      documentNumber?: string | undefined;
+      securedBy?: string | undefined;
+    }
+  | { type: 'rescheduleMeetingTasks'; meetingMonth: string; date: string }
+  | { type: 'approveStartException'; reason: string }
   | { type: 'recordPayment'; amountYuan: number; date: string; basis: string }
   | { type: 'acceptCompletion'; documentNumber: string; date: string }
   | { type: 'suspend'; reason: string }
@@ -83,6 +123,14 @@ export const ACTION_TYPES: readonly ActionType[] = [
   'editDetails',
   'requestChange',
   'decideChange',
+  'checkStart',
+  'approveStartException',
+  'inviteExperts',
+  'decideSpecialistReview',
+  'decideComprehensiveReview',
+  'setProvincialKey',
+  'rescheduleMeetingTasks',
+  'recordFundingSource',
 ];
 
 /** The argument of every action update: who acts (from the token, never the body), and a request id. */

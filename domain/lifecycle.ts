@@ -17,6 +17,8 @@ import { reserveHandlers } from './stages/reserve';
 import { preConstructionHandlers } from './stages/pre-construction';
 import { implementationHandlers } from './stages/implementation';
 import { anyStageHandlers } from './stages/any-stage';
+import { reviewOutputHandlers } from './stages/review-outputs';
+import { fundingHandlers } from './funding';
 import { detailsVersionOf, revisionHandlers } from './revisions';
 
 export { recordEvent, isTerminal };
@@ -33,6 +35,8 @@ const HANDLERS: Handlers = {
   ...implementationHandlers,
   ...anyStageHandlers,
   ...revisionHandlers,
+  ...reviewOutputHandlers,
+  ...fundingHandlers,
 };
 
 export function createInitialState(
@@ -77,17 +81,46 @@ export function previousResult(s: ProjectState, requestId: string): ActionResult
 }
 
 /** Throws the DomainError that `applyAction` would throw, without touching the state. */
-export function validateAction(s: ProjectState, policy: Policy, req: ActionRequest, now: number): void {
+export function validateAction(
+  s: ProjectState,
+  policy: Policy,
+  req: ActionRequest,
+  now: number,
+  rules: ActionRules = {},
+): void {
   if (previousResult(s, req.requestId)) return; // a repeat is answered with the first result
-  applyAction(JSON.parse(JSON.stringify(s)) as ProjectState, policy, req, now);
+  applyAction(JSON.parse(JSON.stringify(s)) as ProjectState, policy, req, now, rules);
+}
+
+/** Which version of a rule a run follows, where running workflows keep an older one (patched in the workflow). */
+export interface ActionRules {
+  /** The start gate before the seed's reading (the owner starts; contract alone or a typed override pass). */
+  legacyStartGate?: boolean;
+  /** Tiers 2 and 3 decided with PASS/REJECT/RETURN, before they produced the seed's outputs. */
+  legacyReviewTiers?: boolean;
 }
 
 /** Applies one validated action, records its events, and remembers the result under the request id. */
-export function applyAction(s: ProjectState, policy: Policy, req: ActionRequest, now: number): ActionResult {
+export function applyAction(
+  s: ProjectState,
+  policy: Policy,
+  req: ActionRequest,
+  now: number,
+  rules: ActionRules = {},
+): ActionResult {
   const earlier = previousResult(s, req.requestId);
   if (earlier) return earlier;
   checkRequest(req);
-  const ctx: Ctx = { s, policy, req, now, stageBefore: s.stage, touchedTask: undefined };
+  const ctx: Ctx = {
+    s,
+    policy,
+    req,
+    now,
+    stageBefore: s.stage,
+    touchedTask: undefined,
+    legacyStartGate: rules.legacyStartGate,
+    legacyReviewTiers: rules.legacyReviewTiers,
+  };
   const message = HANDLERS[req.action.type](ctx, req.action as never);
   const result: ActionResult = {
     projectId: s.projectId,

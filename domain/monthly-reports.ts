@@ -10,6 +10,7 @@
  */
 import type { Policy } from '../policy/schema';
 import { recordEvent } from './events';
+import { newOpenTask } from './task-ops';
 import type { Stage } from './project';
 import type { ProjectState, Task } from './state';
 
@@ -122,20 +123,16 @@ export function openDueReports(s: ProjectState, policy: Policy, now: number): Ta
     const period = ob.nextPeriod;
     ob.nextPeriod = addMonths(period, 1);
     if (s.reports.some((r) => r.period >= period)) continue;
-    const task: Task = {
-      id: `${s.projectId}~${reportTaskKey(period)}`,
-      key: reportTaskKey(period),
-      kind: 'REPORT',
-      title: `月度进展报送（${periodLabel(period)}）`,
-      stage: s.stage,
-      round: s.round,
-      assigneeOrg: s.details.ownerOrg,
-      status: 'OPEN',
-      openedAt: now,
-      escalationLevel: 0,
-      remindersSent: 0,
-      clock: { extensions: [], pauses: [], needsSchedule: true },
-    };
+    const task = newOpenTask(
+      s,
+      {
+        key: reportTaskKey(period),
+        kind: 'REPORT',
+        title: `月度进展报送（${periodLabel(period)}）`,
+        assigneeOrg: s.details.ownerOrg,
+      },
+      now,
+    );
     s.tasks.push(task);
     if (!s.outbox.taskIds.includes(task.id)) s.outbox.taskIds.push(task.id);
     recordEvent(s, {

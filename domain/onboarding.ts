@@ -8,10 +8,11 @@
  */
 import type { Policy, WorkItem } from '../policy/schema';
 import { PROJECT_CODE_PATTERN } from './actions';
+import { holds } from './conditions';
 import { recordEvent } from './events';
 import type { Actor, ProjectDetails, Stage } from './project';
 import type { ProjectState, Task } from './state';
-import { assigneeOf, requiredItems } from './task-ops';
+import { assigneeOf, newOpenTask, requiredItems } from './task-ops';
 import { startReportObligation } from './monthly-reports';
 
 export const ONBOARDING_STAGES = ['RESERVE', 'PRE_CONSTRUCTION', 'UNDER_CONSTRUCTION'] as const;
@@ -173,7 +174,11 @@ export function onboardingProblems(
   }
   if (!f.funding && !details.flags.emergency)
     add('funding', 'construction starts only with construction funds in place (建设资金落实)');
-  if (f.approvedEstimateYuan === undefined)
+  // A project the policy exempts from the 概算批复 (民间投资项目参照管理) pays against its total investment instead.
+  const exempt = policy.implementation.capWithoutEstimate;
+  const budget =
+    f.approvedEstimateYuan ?? (exempt && holds(exempt, details) ? details.totalInvestmentYuan : undefined);
+  if (budget === undefined)
     add('approvedEstimateYuan', 'a project under construction has its approved estimate (批复概算)');
   const inv = f.investmentToDate;
   if (!inv) {
@@ -192,10 +197,10 @@ export function onboardingProblems(
     add('investmentToDate.ytdInvestmentYuan', 'year-to-date investment cannot exceed investment since start');
   if (inv.ytdPaidYuan > inv.cumulativePaidYuan)
     add('investmentToDate.ytdPaidYuan', 'paid this year cannot exceed paid since start');
-  if (f.approvedEstimateYuan !== undefined && inv.cumulativePaidYuan > f.approvedEstimateYuan)
+  if (budget !== undefined && inv.cumulativePaidYuan > budget)
     add(
       'investmentToDate.cumulativePaidYuan',
-      `paid to date ${inv.cumulativePaidYuan} 元 is above the approved estimate ${f.approvedEstimateYuan} 元 (严禁超概算支付)`,
+      `paid to date ${inv.cumulativePaidYuan} 元 is above the ${f.approvedEstimateYuan !== undefined ? 'approved estimate' : 'total investment'} ${budget} 元 (严禁超概算支付)`,
     );
   return problems;
 }
@@ -338,18 +343,5 @@ export function applyOnboarding(
 }
 
 function gate(s: ProjectState, key: string, title: string, assigneeOrg: string, now: number): Task {
-  return {
-    id: `${s.projectId}~${key}`,
-    key,
-    kind: 'GATE',
-    title,
-    stage: s.stage,
-    round: s.round,
-    assigneeOrg,
-    status: 'OPEN',
-    openedAt: now,
-    escalationLevel: 0,
-    remindersSent: 0,
-    clock: { extensions: [], pauses: [], needsSchedule: true },
-  };
+  return newOpenTask(s, { key, kind: 'GATE', title, assigneeOrg }, now);
 }

@@ -89,6 +89,8 @@ export interface ProjectDetails {
   annualPlanYuan: number;
   plannedStart?: string | undefined; // YYYY-MM-DD
   plannedCompletion?: string | undefined;
+  /** A procurement-type project (采购类): needs no construction permit and starts on its signed contract. */
+  procurementOnly?: boolean | undefined;
   contactPerson?: string | undefined; // 联系人
   contactPhone?: string | undefined;
   description?: string | undefined; // 建设内容及规模

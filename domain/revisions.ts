@@ -125,6 +125,16 @@ function changesOf(details: ProjectDetails, patch: Record<string, unknown>): Fie
     if (to === null && !REMOVABLE.includes(field))
       throw new DomainError('INVALID_DATA', `${field} cannot be removed`, { field });
     const from = (details as unknown as Record<string, unknown>)[field];
+    if (field === 'flags') {
+      // Key status comes from tiers 2–3 and 市发改委, never from the owner's edit.
+      const now = details.flags;
+      const next = to as ProjectDetails['flags'];
+      for (const f of ['cityKey', 'provincialKey'] as const)
+        if (next[f] !== now[f])
+          throw new DomainError('INVALID_DATA', `flags.${f} is not the owner's to change`, {
+            field: `flags.${f}`,
+          });
+    }
     if (!same(from ?? null, to)) out.push({ field, from: from ?? null, to });
   }
   return out;

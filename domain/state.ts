@@ -3,6 +3,8 @@ import { readersOf } from './access';
 import type { ConstructionType, InvestmentToDate } from './onboarding';
 import type { ReportObligation } from './monthly-reports';
 import type { ChangeRequest, Revision } from './revisions';
+import type { FundingSource } from './funding';
+import type { ExpertRef, KeyProjectDecision, SpecialistReview } from './stages/review-outputs';
 
 export type TaskKind =
   'REVIEW' | 'APPROVAL_MATTER' | 'STEP' | 'REPORT' | 'GATE' | 'BLOCKER' | 'CHANGE_REQUEST';
@@ -157,8 +159,17 @@ export interface ProjectState {
         /** The permit or contract number, for a start entered at onboarding. */
         documentNumber?: string | undefined;
         onboarded?: boolean | undefined;
+        /** Who applied (the owner) and who made the 开工条件核查. */
+        appliedBy?: Actor | undefined;
+        checkedBy?: Actor | undefined;
+        exception?: { reason: string; approvedBy: Actor; at: number } | undefined;
       }
     | undefined;
+  /** The owner's 开工申请, waiting for the 开工条件核查. */
+  startApplication?:
+    { date: string; basis: string; at: number; actor: Actor; checkTaskId: string } | undefined;
+  /** An emergency project's exception from the start gate, approved by the organisation the policy names. */
+  startException?: { reason: string; approvedBy: Actor; at: number } | undefined;
   /** 新建 or 续建; set for onboarded projects. */
   constructionType?: ConstructionType | undefined;
   /** Present when the project entered beyond DRAFT (domain/onboarding.ts): where, and who entered it. */
@@ -171,6 +182,14 @@ export interface ProjectState {
   revisions?: Revision[] | undefined;
   /** Change requests of facts others rely on, decided by 市发改委. */
   changeRequests?: ChangeRequest[] | undefined;
+  /** Experts invited to each tier-2 review, as the pool knew them then. */
+  expertInvitations?: { taskId: string; experts: ExpertRef[] }[] | undefined;
+  /** Every tier-2 decision with its three assessments and the experts' opinions, oldest first. */
+  specialistReviews?: SpecialistReview[] | undefined;
+  /** Every tier-3 decision of a joint meeting: in the year's 重点项目库 or not, and the fund allocation. */
+  keyProjectDecisions?: KeyProjectDecision[] | undefined;
+  /** Funding sources (资金来源) with their states 申报/下达/到位 (domain/funding.ts). */
+  fundingSources?: FundingSource[] | undefined;
   /** The monthly report owed from 前期 on (domain/monthly-reports.ts). */
   reportObligation?: ReportObligation | undefined;
   reports: ProgressReport[];
@@ -194,7 +213,11 @@ export interface ProjectState {
 export interface NotificationIntent {
   key: string;
   template: 'REMINDER' | 'ESCALATION' | 'GENERIC';
-  recipients: { org?: string; person?: { name: string; email?: string } }[];
+  /**
+   * An organisation, a person (`person.id` of the people directory; a bare `name` is a pre-directory free-text
+   * leader) or the head of an organisation (`headOf`), resolved to channels when the outbox takes it.
+   */
+  recipients: { org?: string; person?: { id?: string; name?: string; email?: string }; headOf?: string }[];
   payload: Record<string, unknown>;
 }
 

@@ -19,6 +19,10 @@ export interface Ctx {
   stageBefore: Stage;
   touchedTask: string | undefined;
   touchedBlocker?: string | undefined;
+  /** Runs started before the seed's start gate keep the old one (domain/stages/pre-construction.ts). */
+  legacyStartGate?: boolean | undefined;
+  /** Runs started before tiers 2 and 3 had their outputs decide them with PASS/REJECT/RETURN. */
+  legacyReviewTiers?: boolean | undefined;
 }
 
 /** The handler of each action type; each stage's module provides those of its own actions. */
@@ -39,12 +43,21 @@ export function isTerminal(stage: Stage): boolean {
   return TERMINAL_STAGES.includes(stage);
 }
 
-export function openTask(
-  ctx: Ctx,
-  t: { key: string; kind: TaskKind; title: string; assigneeOrg: string; tier?: 1 | 2 | 3 },
+export interface NewTask {
+  key: string;
+  kind: TaskKind;
+  title: string;
+  assigneeOrg: string;
+  tier?: 1 | 2 | 3;
+}
+
+/** A task just opened in the project's current stage and round, its clock waiting to be scheduled. */
+export function newOpenTask(
+  s: Pick<ProjectState, 'projectId' | 'stage' | 'round'>,
+  t: NewTask,
+  now: number,
 ): Task {
-  const { s } = ctx;
-  const task: Task = {
+  return {
     id: `${s.projectId}~${t.key}`,
     key: t.key,
     kind: t.kind,
@@ -54,11 +67,16 @@ export function openTask(
     round: s.round,
     assigneeOrg: t.assigneeOrg,
     status: 'OPEN',
-    openedAt: ctx.now,
+    openedAt: now,
     clock: { extensions: [], pauses: [], needsSchedule: true },
     escalationLevel: 0,
     remindersSent: 0,
   };
+}
+
+export function openTask(ctx: Ctx, t: NewTask): Task {
+  const { s } = ctx;
+  const task = newOpenTask(s, t, ctx.now);
   s.tasks.push(task);
   touch(s, task.id);
   event(ctx, 'TASK_OPENED', {

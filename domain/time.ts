@@ -49,6 +49,7 @@ function baseRule(policy: Policy, task: Pick<Task, 'kind' | 'key' | 'tier'>): De
     return policy.preConstruction.steps.find((m) => `S-${m.key}` === task.key)?.deadline;
   if (task.key.endsWith('-PLAN')) return policy.review.planInclusionDeadline;
   if (task.key === 'G-START') return policy.startGate.deadline;
+  if (task.key.startsWith('G-START-CHECK-')) return policy.startGate.checkDeadline ?? { workingDays: 5 };
   if (task.key === 'G-COMPLETION') return policy.implementation.completionDeadline;
   if (task.key.startsWith('G-STALE')) return { seconds: 0 };
   if (task.kind === 'BLOCKER') return blockerDeadline(policy, task.key);
@@ -103,12 +104,68 @@ export function scheduleRequests(s: TaskLedger, policy: Policy): ScheduleRequest
   return out;
 }
 
+/**
+ * How the clock behaves in a run: runs started before ESCALATION_DIRECTORY_PATCH (workflows/task-clock.ts) keep
+ * the ladder and recipients they started with, so their replay is unchanged; the default is the current rule.
+ */
+export interface ClockRules {
+  /** Every level for every task; the unit's head is the unit's inbox; the 包联领导 is a bare name. */
+  legacyEscalation?: boolean | undefined;
+}
+
+type EscalationRecipient = Policy['time']['escalation'][number]['recipients'][number];
+
+/**
+ * The rungs of the "1+5+N" ladder, bottom up: the responsible unit's head (with the project's 包联领导), the
+ * special group ("5"), the leading group ("1"), city supervision.
+ */
+export const LADDER_TIERS = ['UNIT_HEAD', 'SPECIAL_GROUP', 'LEADING_GROUP', 'CITY_SUPERVISION'] as const;
+export type LadderTier = (typeof LADDER_TIERS)[number];
+
+const RECIPIENT_TIER: Record<EscalationRecipient, LadderTier> = {
+  ASSIGNEE: 'UNIT_HEAD',
+  ASSIGNEE_HEAD: 'UNIT_HEAD',
+  ASSIGNED_LEADER: 'UNIT_HEAD',
+  SPECIAL_GROUP: 'SPECIAL_GROUP',
+  LEADING_GROUP: 'LEADING_GROUP',
+  MONTHLY_BULLETIN: 'LEADING_GROUP',
+  CITY_SUPERVISION: 'CITY_SUPERVISION',
+};
+
+/** The rung an escalation level reaches: the highest of its recipients'. */
+export function tierReached(recipients: readonly EscalationRecipient[]): LadderTier {
+  const rank = Math.max(0, ...recipients.map((r) => LADDER_TIERS.indexOf(RECIPIENT_TIER[r])));
+  return LADDER_TIERS[rank]!;
+}
+
+/**
+ * The rung a task's assignee stands on. A special group's or the leading group's own task is already at that
+ * rung; every other organisation (department, county, owner, office) stands below its own head.
+ */
+function assigneeRank(policy: Policy, org: string): number {
+  const kind = policy.organisations.find((o) => o.id === org)?.kind;
+  if (kind === 'SPECIAL_GROUP') return LADDER_TIERS.indexOf('SPECIAL_GROUP');
+  if (kind === 'LEADING_GROUP') return LADDER_TIERS.indexOf('LEADING_GROUP');
+  return -1;
+}
+
+/**
+ * The escalation levels of a task assigned to `org`: only those reaching above the assignee's own rung, so an
+ * overdue special-group review starts at the leading group and an overdue leading-group decision goes to city
+ * supervision — never down the ladder.
+ */
+export function ladderFor(policy: Policy, org: string): Policy['time']['escalation'] {
+  const floor = assigneeRank(policy, org);
+  return policy.time.escalation.filter((e) => LADDER_TIERS.indexOf(tierReached(e.recipients)) > floor);
+}
+
 /** Applies computed schedules: the ladder restarts from the new deadline, past reminders are not replayed. */
 export function applySchedules(
   s: TaskLedger,
   policy: Policy,
   results: ScheduleResult[],
   now: number,
+  rules: ClockRules = {},
 ): NotificationIntent[] {
   const alerts: NotificationIntent[] = [];
   for (const r of results) {
@@ -129,10 +186,14 @@ export function applySchedules(
     }
     const previous = t.schedule;
     const byLevel = new Map(policy.time.escalation.map((e) => [e.level, e]));
+    const ladder = rules.legacyEscalation
+      ? undefined
+      : new Set(ladderFor(policy, t.assigneeOrg).map((e) => e.level));
     const schedule: TaskSchedule = {
       version: (previous?.version ?? 0) + 1,
       reminders: r.reminders.filter((at) => at > now && at > t.openedAt).sort((a, b) => a - b),
       escalations: r.escalations
+        .filter((e) => ladder?.has(e.level) ?? true)
         .map((e) => ({
           level: e.level,
           at: e.at,
@@ -208,8 +269,13 @@ export function staleAt(s: ProjectState, policy: Policy): number | undefined {
 }
 
 /** Fires every reminder, escalation and reserve staleness due at `now`; returns what must be delivered. */
-export function fireDue(s: ProjectState, policy: Policy, now: number): NotificationIntent[] {
-  const out = fireTaskClocks(s, policy, now);
+export function fireDue(
+  s: ProjectState,
+  policy: Policy,
+  now: number,
+  rules: ClockRules = {},
+): NotificationIntent[] {
+  const out = fireTaskClocks(s, policy, now, rules);
   const stale = staleAt(s, policy);
   if (stale !== undefined && stale <= now) {
     out.push(...markStale(s, now));
@@ -219,7 +285,12 @@ export function fireDue(s: ProjectState, policy: Policy, now: number): Notificat
 }
 
 /** Fires every reminder and escalation due at `now`, records them, and returns what must be delivered. */
-export function fireTaskClocks(s: TaskLedger, policy: Policy, now: number): NotificationIntent[] {
+export function fireTaskClocks(
+  s: TaskLedger,
+  policy: Policy,
+  now: number,
+  rules: ClockRules = {},
+): NotificationIntent[] {
   const out: NotificationIntent[] = [];
   for (const t of s.tasks) {
     if (t.status !== 'OPEN' || !t.schedule || !t.deadline || isPaused(t)) continue;
@@ -251,7 +322,7 @@ export function fireTaskClocks(s: TaskLedger, policy: Policy, now: number): Noti
       t.escalationLevel = e.level;
       if (e.recipients.includes('MONTHLY_BULLETIN')) t.onMonthlyBulletin = true;
       touch(s, t.id);
-      const recipients = resolveRecipients(s, policy, t, e.recipients);
+      const recipients = resolveRecipients(s, policy, t, e.recipients, rules);
       recordEvent(s, {
         type: 'ESCALATED',
         stageBefore: s.stage,
@@ -260,7 +331,7 @@ export function fireTaskClocks(s: TaskLedger, policy: Policy, now: number): Noti
           taskId: t.id,
           level: e.level,
           label: e.label,
-          recipients: recipients.map((r) => r.org ?? r.person?.name),
+          recipients: recipients.map(recipientLabel),
           dueAt: new Date(t.deadline.dueAt).toISOString(),
         },
       });
@@ -316,20 +387,42 @@ export function nextDeadline(s: TaskLedger): number | undefined {
   return due.length ? Math.min(...due) : undefined;
 }
 
+type Recipient = NotificationIntent['recipients'][number];
+
+/** How the audit trail names a recipient: an org id, `head:<org>`, `person:<id>`, or a pre-directory name. */
+function recipientLabel(r: Recipient): string | undefined {
+  if (r.org) return r.org;
+  if (r.headOf) return `head:${r.headOf}`;
+  return r.person?.id ? `person:${r.person.id}` : r.person?.name;
+}
+
+/**
+ * Who an escalation level reaches. The unit's head (负责人) and the 包联领导 are people of the directory,
+ * resolved to their own channels when the outbox takes the notification (activities/notifications.ts).
+ */
 function resolveRecipients(
   s: TaskLedger,
   policy: Policy,
   t: Task,
   kinds: string[],
+  rules: ClockRules,
 ): NotificationIntent['recipients'] {
   const out: NotificationIntent['recipients'] = [];
-  const add = (r: NotificationIntent['recipients'][number]) => {
-    if (!out.some((x) => x.org === r.org && x.person?.name === r.person?.name)) out.push(r);
+  const same = (a: Recipient, b: Recipient) =>
+    a.org === b.org &&
+    a.headOf === b.headOf &&
+    a.person?.id === b.person?.id &&
+    a.person?.name === b.person?.name;
+  const add = (r: Recipient) => {
+    if (!out.some((x) => same(x, r))) out.push(r);
   };
+  const legacy = rules.legacyEscalation === true;
+  const leader = s.details.assignedLeader;
   for (const k of kinds) {
-    if (k === 'ASSIGNEE' || k === 'ASSIGNEE_HEAD') add({ org: t.assigneeOrg });
-    else if (k === 'ASSIGNED_LEADER' && s.details.assignedLeader)
-      add({ person: { name: s.details.assignedLeader } });
+    if (k === 'ASSIGNEE') add({ org: t.assigneeOrg });
+    else if (k === 'ASSIGNEE_HEAD') add(legacy ? { org: t.assigneeOrg } : { headOf: t.assigneeOrg });
+    else if (k === 'ASSIGNED_LEADER' && leader)
+      add(legacy ? { person: { name: leader } } : { person: { id: leader } });
     else if (k === 'SPECIAL_GROUP') add({ org: s.details.portfolio });
     else if (k === 'LEADING_GROUP') add({ org: policy.leadingGroup });
     else if (k === 'CITY_SUPERVISION') add({ org: policy.citySupervision });

@@ -35,7 +35,7 @@ export function redactUrl(url: string): string {
 export interface WebhookBody {
   notificationId: string;
   template: string;
-  recipient: { org?: string; person?: { name: string } };
+  recipient: { org?: string; headOf?: string; person?: { id?: string; name?: string } };
   subject: string;
   text: string;
   payload: Record<string, unknown>;

@@ -25,6 +25,9 @@ export const CONDITION_FIELDS = [
   'flags.cityKey',
   'flags.major',
   'flags.emergency',
+  'procurementOnly',
+  /** Set while deciding tier 3: the special group recommended the project as a key project (tier 2). */
+  'keyRecommended',
 ] as const;
 export type ConditionField = (typeof CONDITION_FIELDS)[number];
 
@@ -85,6 +88,50 @@ const RecipientSchema = z.enum([
   'CITY_SUPERVISION',
 ]);
 
+const hour = z.number().int().min(0).max(23);
+// Day 28 at most: a schedule on the 29th–31st would skip the months that lack it.
+const dayOfMonth = z.number().int().min(1).max(28);
+
+/**
+ * When the supervision jobs run (Asia/Shanghai). The seed gives the cadences — month-end dispatch (may be
+ * postponed), quarterly adjustment and 通报, yearly assessment; the days and hours are ours (see `sources`).
+ * The quarterly jobs run in the first month of each quarter for the quarter just ended; the assessment in
+ * `month` of the year after the year it assesses.
+ */
+export const SupervisionPolicySchema = z.strictObject({
+  dispatch: z
+    .strictObject({
+      /** 月底: the last working day of the month on the work calendar (a postponement moves one month's). */
+      day: z.enum(['LAST_WORKING_DAY']).default('LAST_WORKING_DAY'),
+      hour: hour.default(16),
+    })
+    .prefault({}),
+  adjustment: z.strictObject({ dayOfMonth: dayOfMonth.default(5), hour: hour.default(9) }).prefault({}),
+  bulletin: z.strictObject({ dayOfMonth: dayOfMonth.default(10), hour: hour.default(9) }).prefault({}),
+  assessment: z
+    .strictObject({
+      month: z.number().int().min(1).max(12).default(1),
+      dayOfMonth: dayOfMonth.default(15),
+      hour: hour.default(9),
+    })
+    .prefault({}),
+});
+export type SupervisionPolicy = z.infer<typeof SupervisionPolicySchema>;
+
+/**
+ * Where a rule of the policy comes from: the seed document, a law (named, with its article), or our own
+ * default. Keyed by the rule's path (`reserve.matters.EIA.deadline`, `time.escalation.1.after`; list items by
+ * their `key` or `level`; `formulas.<name>` for the report formulas); an entry covers everything below its
+ * path. policy/sources.ts lists the rules and checks that each has one.
+ */
+export const RuleSourceSchema = z.discriminatedUnion('source', [
+  z.strictObject({ source: z.literal('seed'), note: z.string().min(1).optional() }),
+  z.strictObject({ source: z.literal('law'), law: z.string().min(1), note: z.string().min(1).optional() }),
+  z.strictObject({ source: z.literal('default'), note: z.string().min(1).optional() }),
+]);
+export type RuleSource = z.infer<typeof RuleSourceSchema>;
+export const RULE_PATH = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
+
 export const PolicySchema = z
   .strictObject({
     version: z.string().regex(/^\d{4}\.\d+(\.\d+)?$/, 'version like 2025.1'),
@@ -123,10 +170,23 @@ export const PolicySchema = z
       /** Confirms construction funds (建设资金落实) of government-invested projects; owners confirm their own otherwise. */
       fundingConfirmer: id,
       deadline: DurationSchema,
+      /** Who makes the 开工条件核查 (never the owner): the responsible department or an organisation. */
+      checker: z.union([z.literal('RESPONSIBLE_DEPT'), id]).optional(),
+      /** How long the checker has for one start application. */
+      checkDeadline: DurationSchema.optional(),
+      /** Who approves an emergency project's exception from the gate (应急类等特殊项目). */
+      emergencyExceptionApprover: id.optional(),
+      /** Pre-construction steps that must be done before the start, e.g. the 社会稳定风险评估 (风险预控). */
+      preconditions: z.array(z.string()).optional(),
     }),
     implementation: z.strictObject({
       completionDeadline: DurationSchema,
       monthlyReportDueDay: z.number().int().min(1).max(28),
+      /**
+       * Projects without a 概算批复 that pay against their total investment instead (民间投资项目参照管理: the seed has
+       * private projects managed by reference, without forcing an estimate approval they cannot have).
+       */
+      capWithoutEstimate: ConditionSchema.optional(),
       /** Test policies: a "month" of the report obligation lasts this many seconds. */
       monthlyReportCycleSeconds: z.number().int().positive().optional(),
     }),
@@ -137,6 +197,25 @@ export const PolicySchema = z
         changeRequestDeadline: DurationSchema.default({ workingDays: 10 }),
       })
       .prefault({}),
+    /** The expert pool of 专业评审 (专家库): the fields experts are admitted in, and the term of one 届. */
+    experts: z
+      .strictObject({
+        fields: z.array(z.string().min(1)).min(1),
+        termYears: z.number().int().min(1).max(10),
+      })
+      .optional(),
+    /**
+     * Funding source types (资金来源) a project records and the joint meeting allocates; `higherLevel` marks the
+     * higher-level and policy funds that count as 资金争取 (never an owner's own money).
+     */
+    funding: z
+      .strictObject({
+        sourceTypes: z.record(
+          z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+          z.strictObject({ label: z.string().min(1), higherLevel: z.boolean() }),
+        ),
+      })
+      .optional(),
     /** Who may enter a project beyond DRAFT at the stage where it stands (存量项目入库). */
     onboarding: z.strictObject({ organisations: z.array(id) }).prefault({ organisations: [] }),
     /** Report weights, red/black list sizes and portfolio targets (every field has a default; see FORMULAS). */
@@ -147,6 +226,10 @@ export const PolicySchema = z
         deadline: z.strictObject({ COUNTY: DurationSchema, CITY: DurationSchema, PROVINCE: DurationSchema }),
       })
       .optional(),
+    /** The days the supervision jobs run (every field has a default: today's calendar). */
+    supervision: SupervisionPolicySchema.prefault({}),
+    /** Each rule's source (seed / law / default), so a reader can tell the seed's rules from ours. */
+    sources: z.record(z.string().regex(RULE_PATH, 'a dotted rule path'), RuleSourceSchema).optional(),
     time: z.strictObject({
       uncoveredYear: z.enum(['refuse', 'provisional']),
       greenChannelPercent: z.number().int().min(10).max(100),
@@ -208,6 +291,18 @@ export const PolicySchema = z
         message: 'permitStep is not a step',
         path: ['startGate', 'permitStep'],
       });
+    (p.startGate.preconditions ?? []).forEach((k, i) => {
+      if (!stepKeys.has(k))
+        ctx.addIssue({
+          code: 'custom',
+          message: `${k} is not a step`,
+          path: ['startGate', 'preconditions', i],
+        });
+    });
+    if (p.startGate.checker && p.startGate.checker !== 'RESPONSIBLE_DEPT')
+      ref(p.startGate.checker, ['startGate', 'checker']);
+    if (p.startGate.emergencyExceptionApprover)
+      ref(p.startGate.emergencyExceptionApprover, ['startGate', 'emergencyExceptionApprover']);
     if (!stepKeys.has(p.startGate.contractStep))
       ctx.addIssue({
         code: 'custom',

@@ -78,13 +78,13 @@ export const FORMULAS = {
   },
   fundsSecured: {
     name: '资金争取额度',
-    zh: '资金争取额度 = 期内落实的建设资金之和（资金落实日期在期内）。',
-    en: 'Funds secured = sum of construction funds confirmed during the period (funding date within the period).',
+    zh: '资金争取额度 = 期内下达或到位的上级及政策性资金（中央预算内投资、专项债、超长期特别国债、省级配套、前期费等，以策略为准）之和，计入争取该资金的单位；不含项目单位自有资金。',
+    en: 'Funds secured = higher-level and policy funds (central budget, special bonds, ultra-long bonds, provincial matching, preliminary funds… as the policy marks them) issued or in place during the period, credited to the unit that secured them; never an owner’s own money.',
   },
   paymentRate: {
     name: '资金支付率',
-    zh: '资金支付率 = 截至期末累计支付 ÷ 截至期末已落实的建设资金（仅计已落实资金的项目）。',
-    en: 'Payment rate = payments up to the end of the period ÷ construction funds confirmed up to then (projects with confirmed funds only).',
+    zh: '资金支付率 = 截至期末累计支付 ÷ 截至期末到位资金（各资金来源的到位金额；未登记资金来源的项目取建设资金落实金额）。',
+    en: 'Payment rate = payments up to the end of the period ÷ funds in place by then (the sources’ 到位 amounts; for a project recording no sources, the construction funds confirmed).',
   },
   investmentCompletion: {
     name: '投资完成率',

@@ -24,6 +24,8 @@ import {
   type StageHistory,
 } from './source';
 import { reportCountsOf, type ReportCounts } from './monthly-reporting';
+import { securedOf } from '../domain/funding';
+import type { ProjectView } from './source';
 
 export const METRICS = ['conversion', 'fundsSecured', 'paymentRate', 'investmentCompletion'] as const;
 export type MetricKey = (typeof METRICS)[number];
@@ -124,13 +126,7 @@ export function rankings(
   const series = (kind: Series, keyOf: (d: { county: string; responsibleDept: string }) => string) => {
     const orgs = ctx.organisations.filter((o) => o.kind === kind);
     const accs = new Map<string, Acc>();
-    for (const p of projects) {
-      if (p.createdAt >= range.endMs) continue;
-      const id = keyOf(p.details);
-      if (!orgs.some((o) => o.id === id)) {
-        warnings.push(`project ${p.id}: ${kind.toLowerCase()} "${id}" is not in the policy, left out`);
-        continue;
-      }
+    const accOf = (id: string): Acc => {
       const a = accs.get(id) ?? {
         projects: 0,
         eligible: 0,
@@ -143,6 +139,24 @@ export function rankings(
         reports: { owed: 0, onTime: 0, late: 0, missed: 0 },
       };
       accs.set(id, a);
+      return a;
+    };
+    for (const p of projects) {
+      if (p.createdAt >= range.endMs) continue;
+      // 资金争取额度: higher-level and policy funds issued or in place in the period, credited to the unit of this
+      // series that secured them — never an owner's own money (FORMULAS.fundsSecured).
+      for (const source of p.state.fundingSources ?? []) {
+        const secured = securedOf(source);
+        if (!secured || !source.securedBy || !orgs.some((o) => o.id === source.securedBy)) continue;
+        if (secured.date >= range.firstDay && secured.date <= range.lastDay)
+          accOf(source.securedBy).funds += secured.amountYuan;
+      }
+      const id = keyOf(p.details);
+      if (!orgs.some((o) => o.id === id)) {
+        warnings.push(`project ${p.id}: ${kind.toLowerCase()} "${id}" is not in the policy, left out`);
+        continue;
+      }
+      const a = accOf(id);
       const filed = reportCountsOf(p, range.year, range.firstMonth, range.lastMonth, asOf, dueDay);
       a.reports.owed += filed.owed;
       a.reports.onTime += filed.onTime;
@@ -154,10 +168,11 @@ export function rankings(
       if (withHistory && !c) warnings.push(`project ${p.id}: stage at period start unknown`);
       if (c?.eligible) a.eligible++;
       if (c?.converted) a.converted++;
-      const f = p.state.funding;
-      if (f && f.date >= range.firstDay && f.date <= range.lastDay) a.funds += f.confirmedYuan;
-      if (f && f.date <= range.lastDay) {
-        a.confirmed += f.confirmedYuan;
+      // 资金支付率: payments ÷ funds in place by period end — the sources' 到位 amounts, or for a project that
+      // records no sources the construction funds confirmed at the start gate (建设资金落实).
+      const inPlace = inPlaceYuanBy(p, range.lastDay);
+      if (inPlace > 0) {
+        a.confirmed += inPlace;
         for (const pay of p.state.payments ?? []) if (pay.date <= range.lastDay) a.paid += pay.amountYuan;
       }
       if (inInvestmentScope(p, w.end, range)) {
@@ -166,7 +181,7 @@ export function rankings(
       }
     }
     const units = orgs
-      .filter((o) => (accs.get(o.id)?.projects ?? 0) > 0)
+      .filter((o) => (accs.get(o.id)?.projects ?? 0) > 0 || (accs.get(o.id)?.funds ?? 0) > 0)
       .map((o) => {
         const a = accs.get(o.id)!;
         const values: Record<MetricKey, Ratio> = {
@@ -259,4 +274,19 @@ export function rankings(
     blackList: listOf('BLACK'),
     warnings: [...new Set(warnings)],
   };
+}
+
+/** Funds in place on a project by `day`: its sources' latest 到位 amounts, else the construction funds confirmed. */
+function inPlaceYuanBy(p: ProjectView, day: string): number {
+  const sources = p.state.fundingSources ?? [];
+  if (sources.length > 0) {
+    let sum = 0;
+    for (const f of sources) {
+      const inPlace = f.states.filter((x) => x.state === 'IN_PLACE' && x.date <= day).pop();
+      if (inPlace) sum += inPlace.amountYuan;
+    }
+    return sum;
+  }
+  const f = p.state.funding;
+  return f && f.date <= day ? f.confirmedYuan : 0;
 }

@@ -55,6 +55,7 @@ export type StateView = Partial<
     | 'start'
     | 'completion'
     | 'reportObligation'
+    | 'fundingSources'
   >
 >;
 

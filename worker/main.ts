@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   // Notification enqueueing starts delivery workflows, which needs a client beside the worker's connection.
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  await ensureSupervisionSchedules(client, config.temporal.taskQueue);
+  const policy = loadPolicy(config.policyPath);
+  await ensureSupervisionSchedules(client, config.temporal.taskQueue, policy.supervision);
   const worker = await createWorker({
     connection,
     namespace: config.temporal.namespace,
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
     models,
     calendarModels: createCalendarModels(mongo),
     supervisionModels: createSupervisionModels(mongo),
-    policy: loadPolicy(config.policyPath),
+    policy,
     notifications: {
       models: createNotificationModels(mongo),
       client,

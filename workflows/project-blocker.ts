@@ -29,6 +29,7 @@ import {
 } from './messages';
 import {
   asFailure,
+  clockRulesOfRun,
   enqueueQueued,
   fireClocks,
   flushOutbox,
@@ -56,6 +57,7 @@ export async function projectBlocker(input: ProjectBlockerInput): Promise<Blocke
     );
   }
   setHandler(getBlockerQuery, () => viewOf(s));
+  const clockRules = clockRulesOfRun();
 
   for (;;) {
     const closed = () => s.blocker.status === 'CLOSED';
@@ -71,8 +73,8 @@ export async function projectBlocker(input: ProjectBlockerInput): Promise<Blocke
     else await condition(wake, Math.max(1, wakeAt - Date.now()));
 
     if (!closed()) {
-      await scheduleDeadlines(s, policy);
-      fireClocks(s, policy);
+      await scheduleDeadlines(s, policy, clockRules);
+      fireClocks(s, policy, clockRules);
     }
     await enqueueQueued(s);
     await reportToProject(s);

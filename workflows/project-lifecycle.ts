@@ -16,6 +16,7 @@ import { blockerWorkflowId } from '../domain/blockers';
 import {
   applyAction,
   applyBlockerChange,
+  type ActionRules,
   createInitialState,
   isTerminal,
   validateAction,
@@ -28,6 +29,7 @@ import { blockerChangedSignal, actionUpdates, getProjectQuery, type ProjectLifec
 import { projectBlocker } from './project-blocker';
 import {
   asFailure,
+  clockRulesOfRun,
   enqueueQueued,
   flushOutbox,
   hasUnsynced,
@@ -49,6 +51,10 @@ export const REPLACEMENT_REQUEST_PATCH = 'replacement-request-v1';
 export const SYNC_BESIDE_LOOP_PATCH = 'read-model-sync-beside-loop';
 /** Projects in 前期 and 实施 owe a monthly report: a task opens each month (domain/monthly-reports.ts). */
 export const MONTHLY_REPORT_PATCH = 'monthly-report-obligation';
+/** The start gate as the seed states it: permit AND funds (or contract AND funds), checked by another organisation. */
+export const SEED_START_GATE_PATCH = 'seed-start-gate';
+/** Tiers 2 and 3 produce the 建议清单, the 重点项目库 and the fund allocation (domain/stages/review-outputs.ts). */
+export const SEED_REVIEW_TIERS_PATCH = 'seed-review-tiers';
 
 /** One project's whole life: DRAFT → … → COMPLETED (or REJECTED / REMOVED / WITHDRAWN). */
 export async function projectLifecycle(input: ProjectLifecycleInput): Promise<ProjectSnapshot> {
@@ -57,18 +63,23 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
     input.state ??
     createInitialState(input.projectId, input.details, policy, input.createdBy, Date.now(), input.onboarding);
 
+  // Runs started before the seed's start gate keep the old one (patched once, at the start of each run).
+  const rules: ActionRules = {
+    legacyStartGate: !patched(SEED_START_GATE_PATCH),
+    legacyReviewTiers: !patched(SEED_REVIEW_TIERS_PATCH),
+  };
   for (const type of ACTION_TYPES) {
     setHandler(
       actionUpdates[type],
       async (req: ActionRequest) => {
-        const result = asFailure(() => applyAction(s, policy, req, Date.now()));
+        const result = asFailure(() => applyAction(s, policy, req, Date.now(), rules));
         // A raised blocker is answered once its workflow runs, so the caller can act on it straight away.
         const raised = result.blockerId;
         if (raised) await condition(() => s.blockers?.find((b) => b.id === raised)?.started === true);
         return result;
       },
       {
-        validator: (req: ActionRequest) => asFailure(() => validateAction(s, policy, req, Date.now())),
+        validator: (req: ActionRequest) => asFailure(() => validateAction(s, policy, req, Date.now(), rules)),
       },
     );
   }
@@ -79,6 +90,7 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
 
   const timed = patched(TASK_DEADLINES_PATCH);
   const reportsOwed = timed && patched(MONTHLY_REPORT_PATCH);
+  const clockRules = clockRulesOfRun();
   const indexed = { stage: '', overdue: false, nextDeadline: -1 };
   const sync: ReadModelSyncState = { running: false, failure: undefined };
   for (;;) {
@@ -97,8 +109,8 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
     await startBlockers(s, input);
     if (timed && !isTerminal(s.stage)) {
       if (reportsOwed) openDueReports(s, policy, Date.now());
-      await scheduleDeadlines(s, policy);
-      queueNotifications(s, fireDue(s, policy, Date.now()));
+      await scheduleDeadlines(s, policy, clockRules);
+      queueNotifications(s, fireDue(s, policy, Date.now(), clockRules));
     }
     // Runs that removed a project before this release asked for no replacement: replay them unchanged.
     if (timed)

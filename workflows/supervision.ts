@@ -1,4 +1,5 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createSupervisionActivities } from '../activities/supervision';
 import type { NotificationActivities } from '../activities/notifications';
 import type { SupervisionKind } from '../domain/supervision';
@@ -19,44 +20,81 @@ const { enqueueNotifications } = proxyActivities<NotificationActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+/** A report's notice goes to all its recipients at once (see below). */
+export const ONE_NOTICE_PER_REPORT_PATCH = 'one-notice-per-report';
+
 export interface SupervisionRunInput {
   kind: SupervisionKind;
   /** Set by a manual run; scheduled runs derive the period from the day they run. */
   period?: string;
   /** Run even when today is not the dispatch day (manual runs by an authorised leader). */
   force?: boolean;
+  /** The instant the run acts for; default the time its schedule named, else the start of the run. */
+  at?: number;
 }
 
 export interface SupervisionRunResult {
   ran: boolean;
   reason?: string;
+  /** The report of the newest period; `snapshotIds` lists every report of the run, oldest first. */
   snapshotId?: string;
+  snapshotIds?: string[];
   proposals?: number;
 }
 
-/** One scheduled supervision job: compute its report from the read model, keep it, tell its recipients. */
+// Set by Temporal on runs a schedule starts: a run caught up after an outage still acts for its own day.
+const ScheduledStartTime = defineSearchAttributeKey(
+  'TemporalScheduledStartTime',
+  SearchAttributeType.DATETIME,
+);
+
+/**
+ * One scheduled supervision job: compute its reports from the read model, keep them, tell their recipients.
+ * A dispatch check may report two months at once (one postponed to the day of the next month's meeting).
+ */
 export async function supervisionRun(input: SupervisionRunInput): Promise<SupervisionRunResult> {
   const plan = await planSupervisionRun({
     kind: input.kind,
-    at: Date.now(),
+    at: input.at ?? workflowInfo().typedSearchAttributes.get(ScheduledStartTime)?.getTime() ?? Date.now(),
     period: input.period,
     force: input.force ?? false,
   });
   if (!plan.run) return { ran: false, reason: plan.reason };
-  const out = await computeSupervisionReport({ kind: input.kind, period: plan.period });
-  for (const org of out.recipients) {
-    await enqueueNotifications({
-      notificationKey: `report:${out.snapshotId}`,
-      recipients: [{ org }],
-      template: 'REPORT_READY',
-      payload: {
-        reportId: out.snapshotId,
-        kind: input.kind,
-        period: plan.period,
-        title: out.title,
-        link: `/api/v1/reports/${out.snapshotId}`,
-      },
-    });
+  const snapshotIds: string[] = [];
+  let proposals = 0;
+  // Plans recorded before `periods` existed name one period.
+  for (const period of plan.periods ?? [plan.period]) {
+    const out = await computeSupervisionReport({ kind: input.kind, period });
+    const payload = {
+      reportId: out.snapshotId,
+      kind: input.kind,
+      period,
+      title: out.title,
+      reportTitle: out.title, // the name the REPORT_READY template shows
+      link: `/api/v1/reports/${out.snapshotId}`,
+    };
+    if (patched(ONE_NOTICE_PER_REPORT_PATCH)) {
+      // One notice to every recipient under the report's key: a delivery per recipient and channel follows.
+      if (out.recipients.length > 0)
+        await enqueueNotifications({
+          notificationKey: `report:${out.snapshotId}`,
+          recipients: out.recipients.map((org) => ({ org })),
+          template: 'REPORT_READY',
+          payload,
+        });
+    } else {
+      // Runs before the patch enqueued one notice per organisation under the same key; their delivery workflow
+      // id came from the key, so every organisation after the first was never delivered.
+      for (const org of out.recipients)
+        await enqueueNotifications({
+          notificationKey: `report:${out.snapshotId}`,
+          recipients: [{ org }],
+          template: 'REPORT_READY',
+          payload,
+        });
+    }
+    snapshotIds.push(out.snapshotId);
+    proposals += out.proposals;
   }
-  return { ran: true, snapshotId: out.snapshotId, proposals: out.proposals };
+  return { ran: true, snapshotId: snapshotIds.at(-1), snapshotIds, proposals };
 }

@@ -10,7 +10,19 @@ import { DomainError } from '../domain/errors';
 import { recordEvent } from '../domain/events';
 import type { NotificationIntent, ProjectEvent, Task, TaskLedger } from '../domain/state';
 import type { Policy } from '../policy/schema';
-import { applySchedules, fireTaskClocks, scheduleRequests } from '../domain/time';
+import { applySchedules, fireTaskClocks, scheduleRequests, type ClockRules } from '../domain/time';
+
+/**
+ * Escalations reach the people the seed names: the unit's head and the 包联领导 from the people directory, and a
+ * ladder that starts above the assignee's own rung (domain/time.ts `ladderFor`). Runs started before it keep
+ * the old ladder and recipients (ClockRules.legacyEscalation), decided once at the start of each run.
+ */
+export const ESCALATION_DIRECTORY_PATCH = 'escalation-directory-ladder';
+
+/** The clock rules of this run; call once, at the start of the run, so the answer is the same all run long. */
+export function clockRulesOfRun(): ClockRules {
+  return { legacyEscalation: !patched(ESCALATION_DIRECTORY_PATCH) };
+}
 
 // Mongo may be down for a while; a workflow waits (writes are idempotent) rather than failing.
 export const { syncReadModel, syncBlocker } = proxyActivities<ReturnType<typeof createReadModelActivities>>({
@@ -69,15 +81,18 @@ export async function flushOutbox(
 }
 
 /** Computes the deadlines the ledger's open tasks lack (an activity: the calendar changes) and applies them. */
-export async function scheduleDeadlines(s: TaskLedger, policy: Policy): Promise<void> {
+export async function scheduleDeadlines(s: TaskLedger, policy: Policy, rules: ClockRules): Promise<void> {
   const requests = scheduleRequests(s, policy);
   if (requests.length > 0)
-    queueNotifications(s, applySchedules(s, policy, await scheduleTaskDeadlines(requests), Date.now()));
+    queueNotifications(
+      s,
+      applySchedules(s, policy, await scheduleTaskDeadlines(requests), Date.now(), rules),
+    );
 }
 
 /** Reminders and escalations of the ledger's tasks due now. */
-export function fireClocks(s: TaskLedger, policy: Policy): void {
-  queueNotifications(s, fireTaskClocks(s, policy, Date.now()));
+export function fireClocks(s: TaskLedger, policy: Policy, rules: ClockRules): void {
+  queueNotifications(s, fireTaskClocks(s, policy, Date.now(), rules));
 }
 
 /** Runs from this version on hand all queued notifications to the outbox in one activity. */

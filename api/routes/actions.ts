@@ -59,7 +59,22 @@ export async function sendAction(
     },
   );
   ctx.res.setHeader('Content-Location', `/api/v1/projects/${projectId}`);
+  // Read your writes: answer once the read model shows the action (the project record is written last in a sync,
+  // after its trail and tasks), so the very next GET, inbox and trail show its effect.
+  const caughtUp = await readModelCaughtUp(deps, projectId, result.seq);
+  if (!caughtUp) ctx.res.setHeader('X-Read-Model', 'behind');
   return { ...result, requestId };
+}
+
+/** Polls the project's record (by `_id`) until it reaches `seq`; false if it has not within the wait. */
+async function readModelCaughtUp(deps: ApiDeps, projectId: string, seq: number): Promise<boolean> {
+  const deadline = Date.now() + (deps.readYourWritesMs ?? 10_000);
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    const doc = await deps.models.Project.findById(projectId, { seq: 1 }).lean();
+    if (doc && doc.seq >= seq) return true;
+    if (Date.now() + wait > deadline) return false;
+    await new Promise((r) => setTimeout(r, wait));
+  }
 }
 
 const projectOf = (taskId: string) => taskId.slice(0, taskId.indexOf('~'));
@@ -195,11 +210,51 @@ export function actionRoutes(deps: ApiDeps): AnyRouteSpec[] {
       on: 'project',
       path: '/projects/:id/start',
       summary:
-        '开工：start construction through the start gate (emergency override with reason and approver)',
+        '开工申请：the owner applies to start construction; refused unless 施工许可 (or, procurement-type, the signed contract) AND 建设资金落实 are in place, or an emergency exception is approved; the 开工条件核查 follows',
       roles: ['applicant'],
       body: S.StartBody,
       example: S.EXAMPLES.start,
-      toAction: (b) => ({ type: 'startConstruction', date: b.date, emergencyOverride: b.emergencyOverride }),
+      toAction: (b) => ({ type: 'startConstruction', date: b.date }),
+    }),
+    a({
+      on: 'task',
+      path: '/tasks/:taskId/start-check',
+      summary:
+        '开工条件核查：the checking organisation (not the owner; the policy names it) confirms the start or refuses it with an opinion',
+      roles: ['reviewer'],
+      body: S.StartCheckBody,
+      example: S.EXAMPLES.startCheck,
+      toAction: (b) => ({ type: 'checkStart', decision: b.decision, opinion: b.opinion }),
+    }),
+    a({
+      on: 'project',
+      path: '/projects/:id/start-exception',
+      summary:
+        '应急开工例外：the organisation the policy names approves an emergency project’s exception from the start gate, with a reason',
+      roles: ['leader'],
+      body: S.ReasonBody,
+      example: S.EXAMPLES.startException,
+      toAction: (b) => ({ type: 'approveStartException', reason: b.reason }),
+    }),
+    a({
+      on: 'project',
+      path: '/projects/:id/funding-sources',
+      summary:
+        '资金来源：record a funding source (type of the policy, amount, 申报/下达/到位 with its date) or move a recorded one (sourceId) to a later state; higher-level funds are credited to the unit that secured them',
+      roles: ['applicant', 'reviewer'],
+      body: S.FundingSourceBody,
+      example: S.EXAMPLES.fundingSource,
+      toAction: (b) => ({ type: 'recordFundingSource', ...b }),
+    }),
+    a({
+      on: 'project',
+      path: '/projects/:id/provincial-key',
+      summary:
+        '省级重点：市发改委 marks or unmarks a project as a provincial key project, naming the document',
+      roles: ['reviewer'],
+      body: S.ProvincialKeyBody,
+      example: S.EXAMPLES.provincialKey,
+      toAction: (b) => ({ type: 'setProvincialKey', ...b }),
     }),
     a({
       on: 'project',

@@ -4,9 +4,20 @@ import { z } from 'zod';
 import type { ImportSettings } from '../../config';
 import type { ImportJobDoc } from '../../db/models';
 import type { Actor } from '../../domain/project';
-import { IMPORT_CONTENT_TYPES, ImportFileError, readSheet, validateRows } from '../../imports/project-file';
+import { shanghaiDayOf } from '../../calendar';
+import {
+  IMPORT_COLUMNS,
+  IMPORT_CONTENT_TYPES,
+  ImportFileError,
+  importTemplate,
+  readSheet,
+  validateRows,
+  type FileValidation,
+} from '../../imports/project-file';
 import type { ApiDeps } from '../app';
 import { ApiError } from '../problem';
+import { creationRefusal } from '../project-input';
+import { refuseUnknownLeaders } from '../project-input';
 import { route, type AnyRouteSpec } from '../registry';
 
 export const DEFAULT_IMPORT_SETTINGS: ImportSettings = { maxBytes: '20mb', maxRows: 5000, ratePerSecond: 20 };
@@ -21,9 +32,42 @@ const ImportQuery = z.strictObject({
     ),
   fileName: z.string().trim().min(1).max(200).optional(),
 });
+const TemplateQuery = z.strictObject({
+  format: z.enum(['xlsx', 'csv']).default('xlsx').describe('xlsx (default, with a note per column) or csv'),
+});
 const ImportIdParams = z.strictObject({
   importId: z.string().regex(/^IMP[0-9a-f]{20}$/, 'invalid import id'),
 });
+
+/** Rows as `2, 5, 9 …` for a problem's detail (a file may have thousands). */
+function rowList(rows: readonly number[]): string {
+  return rows.slice(0, 10).join(', ') + (rows.length > 10 ? ` … (${rows.length} rows)` : '');
+}
+
+/**
+ * Who may import which rows, as `POST /projects` rules one project: a DRAFT row is created by an applicant for
+ * its own organisation; a row with a 入库阶段 only by the organisations of policy `onboarding.organisations`.
+ * A file with rows the caller may not create is refused as a whole (403), before anything is stored.
+ */
+function authoriseRows(actor: Actor, v: FileValidation, onboardingOrgs: readonly string[]): void {
+  for (const [kind, rows] of [
+    ['ONBOARDED', v.onboardedRows],
+    ['DRAFT', v.draftRows],
+  ] as const) {
+    const refusal = rows.length > 0 ? creationRefusal(actor, kind, onboardingOrgs) : undefined;
+    if (refusal)
+      throw new ApiError(
+        403,
+        refusal.slug,
+        refusal.title,
+        `rows ${rowList(rows)}: ${refusal.detail}. Nothing was imported`,
+        {
+          rows: rows.slice(0, 100),
+          column: '入库阶段',
+        },
+      );
+  }
+}
 
 export function importWorkflowId(importId: string): string {
   return `import-${importId}`;
@@ -86,9 +130,9 @@ export function importRoutes(deps: ApiDeps): AnyRouteSpec[] {
       method: 'post',
       path: '/imports',
       summary:
-        '批量导入：upload an .xlsx or .csv of projects (the monthly report’s columns); every row is validated, then the projects are created at a bounded rate',
+        '批量导入：upload an .xlsx or .csv of projects (the monthly report’s columns, see GET /imports/template); every row is validated as POST /projects validates one, then the projects are created at a bounded rate. Rows without 入库阶段 are DRAFTs of the caller’s organisation (applicants); rows with 入库阶段 储备库/前期库/实施库 onboard a project of their 项目单位 at that stage (policy onboarding.organisations only); a file with rows the caller may not create is refused as a whole (403)',
       tag: 'Projects',
-      roles: ['applicant'],
+      roles: ['applicant', 'reviewer', 'supervisor'],
       query: ImportQuery,
       upload: {
         contentTypes: Object.keys(IMPORT_CONTENT_TYPES),
@@ -129,17 +173,20 @@ export function importRoutes(deps: ApiDeps): AnyRouteSpec[] {
 
         let validation;
         try {
-          validation = validateRows(
-            await readSheet(file, kind),
-            deps.projects.policy,
-            deps.orgIndex,
-            settings.maxRows,
-          );
+          validation = validateRows(await readSheet(file, kind), {
+            policy: deps.projects.policy,
+            orgIndex: deps.orgIndex,
+            maxRows: settings.maxRows,
+            importerOrg: actor.org,
+            today: shanghaiDayOf(Date.now()),
+          });
         } catch (err) {
           if (err instanceof ImportFileError)
             throw new ApiError(422, 'invalid-file', 'Invalid file', err.message, err.details);
           throw err;
         }
+        authoriseRows(actor, validation, deps.projects.policy.onboarding.organisations);
+        await refuseUnknownLeaders(validation, deps.models.People);
         const rejected = validation.problems.length > 0 && query.mode === 'all-or-nothing';
         const items = rejected
           ? []
@@ -185,10 +232,28 @@ export function importRoutes(deps: ApiDeps): AnyRouteSpec[] {
     }),
     route({
       method: 'get',
+      path: '/imports/template',
+      summary: `导入模板：the import template (.xlsx or .csv): the Chinese header row (${IMPORT_COLUMNS.length} columns, ${IMPORT_COLUMNS.filter((c) => c.required).length} of them required) and one example row — a 续建 project onboarded in 实施库. Leave 入库阶段 empty for a DRAFT; 已办审批事项 lists the approvals done as 事项|文号|日期|审批机关 entries separated by ";" (事项 by the policy’s name or key); amounts are 万元 with at most 4 decimals`,
+      tag: 'Projects',
+      roles: ['applicant', 'reviewer', 'supervisor'],
+      query: TemplateQuery,
+      success: { status: 200, description: 'A download: the template with its example row' },
+      handler: async ({ query, res }) => {
+        const file = await importTemplate(query.format, deps.projects.policy);
+        const type =
+          query.format === 'csv'
+            ? 'text/csv; charset=utf-8'
+            : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+        res.type(type).attachment(`项目导入模板.${query.format}`).send(file);
+        return undefined;
+      },
+    }),
+    route({
+      method: 'get',
       path: '/imports/:importId',
       summary: '导入进度：an import’s status, per-row report and progress',
       tag: 'Projects',
-      roles: ['applicant', 'supervisor', 'admin'],
+      roles: ['applicant', 'reviewer', 'supervisor', 'admin'],
       params: ImportIdParams,
       success: { status: 200, description: 'The import' },
       problems: [404],
@@ -204,7 +269,7 @@ export function importRoutes(deps: ApiDeps): AnyRouteSpec[] {
       path: '/imports',
       summary: '导入记录：the caller’s organisation’s imports, newest first (supervisors and admins: all)',
       tag: 'Projects',
-      roles: ['applicant', 'supervisor', 'admin'],
+      roles: ['applicant', 'reviewer', 'supervisor', 'admin'],
       success: { status: 200, description: 'Imports without their per-row lists' },
       handler: async ({ actor }) => {
         const all = actor.roles.some((r) => r === 'supervisor' || r === 'admin');

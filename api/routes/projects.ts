@@ -11,12 +11,13 @@ import { detailsVersionOf } from '../../domain/revisions';
 import { route, type AnyRouteSpec } from '../registry';
 import { rawHistory, timeline } from '../history';
 import { listProjects } from '../project-list';
-import { referenceProblems } from '../project-input';
+import { assertKnownLeader, creationRefusal, ownerProblems, referenceProblems } from '../project-input';
 import { onboardingProblems } from '../../domain/onboarding';
 import { shanghaiDayOf } from '../../calendar';
 import type { Actor } from '../../domain/project';
 import * as S from '../schemas';
 import { ROLES } from '../auth';
+import { policyRules } from '../../policy/sources';
 
 const READERS = ROLES;
 
@@ -32,28 +33,10 @@ function badField(path: string, message: string): ApiError {
   });
 }
 
-/** Organisation kinds that may own a project entered by the pipeline office. */
-const OWNER_KINDS: readonly string[] = ['COUNTY', 'OWNER'];
-
-/**
- * An owner (role applicant) creates a DRAFT of its own organisation; entering a project beyond DRAFT is for
- * the organisations the policy names (`onboarding.organisations`: the pipeline office and 市发改委).
- */
+/** An owner creates a DRAFT of its own organisation; the policy's organisations onboard (api/project-input.ts). */
 function authoriseCreation(actor: Actor, onboarding: boolean, onboardingOrgs: readonly string[]): void {
-  if (!onboarding && !actor.roles.includes('applicant'))
-    throw new ApiError(
-      403,
-      'draft-by-applicant',
-      'Only an applicant creates a draft',
-      'a DRAFT is created by the applying unit (role applicant); other organisations onboard projects beyond DRAFT',
-    );
-  if (onboarding && !onboardingOrgs.includes(actor.org))
-    throw new ApiError(
-      403,
-      'onboarding-not-allowed',
-      'Onboarding not allowed',
-      `projects are entered beyond DRAFT by ${onboardingOrgs.join(', ')} (policy onboarding.organisations); ${actor.org} is not among them`,
-    );
+  const refusal = creationRefusal(actor, onboarding ? 'ONBOARDED' : 'DRAFT', onboardingOrgs);
+  if (refusal) throw new ApiError(403, refusal.slug, refusal.title, refusal.detail);
 }
 
 export async function readable(deps: ApiDeps, actor: Parameters<typeof canRead>[0], id: string) {
@@ -84,13 +67,31 @@ export function projectRoutes(deps: ApiDeps): AnyRouteSpec[] {
         authoriseCreation(actor, onboarding !== undefined, policy.onboarding.organisations);
         const [problem] = referenceProblems(input, policy, deps.orgIndex);
         if (problem) throw badField(problem.field, problem.message);
-        if (onboarding && ownerOrg === undefined)
-          throw badField('ownerOrg', 'an onboarded project names its applying unit');
-        if (!onboarding && ownerOrg !== undefined && ownerOrg !== actor.org)
-          throw badField('ownerOrg', 'an owner creates projects of its own organisation');
+        await assertKnownLeader(input, deps.models.People);
+        const [ownerProblem] = ownerProblems(input, actor.org, deps.orgIndex);
+        if (ownerProblem) throw badField(ownerProblem.field, ownerProblem.message);
+        // Key status (市级重点) is the outcome of tiers 2–3 and 省级重点 is set by 市发改委: an owner declares neither.
+        if (!onboarding) {
+          const declared = (['cityKey', 'provincialKey'] as const).filter((f) => input.flags[f]);
+          if (declared.length > 0)
+            throw new ApiError(
+              422,
+              'invalid-data',
+              'Invalid data',
+              'key status is not declared by the applicant',
+              {
+                errors: declared.map((f) => ({
+                  in: 'body',
+                  path: `flags.${f}`,
+                  message:
+                    f === 'cityKey'
+                      ? '市级重点 is the outcome of 专业评审 and 综合评审'
+                      : '省级重点 is set by 市发改委 (POST /projects/{id}/provincial-key)',
+                })),
+              },
+            );
+        }
         const owner = ownerOrg ?? actor.org;
-        if (onboarding && !OWNER_KINDS.includes(deps.orgIndex.get(owner)?.kind ?? ''))
-          throw badField('ownerOrg', `must be an organisation of kind ${OWNER_KINDS.join('/')}`);
         const details: ProjectDetails = { ...declared, ownerOrg: owner };
         if (onboarding) {
           const problems = onboardingProblems(details, onboarding, policy, shanghaiDayOf(Date.now()));
@@ -207,11 +208,17 @@ export function projectRoutes(deps: ApiDeps): AnyRouteSpec[] {
     route({
       method: 'get',
       path: '/policy',
-      summary: '策略：the policy in force for new projects',
+      summary:
+        '策略：the policy in force for new projects, with the source of each rule (seed / law / default)',
       tag: 'Reference',
       roles: READERS,
-      success: { status: 200, description: 'The policy document' },
-      handler: () => Promise.resolve(deps.projects.policy),
+      success: {
+        status: 200,
+        description:
+          'The policy document with its `sources`, and `rules`: every number, duration and report formula ' +
+          'with its path, value and source',
+      },
+      handler: () => Promise.resolve({ ...deps.projects.policy, rules: policyRules(deps.projects.policy) }),
     }),
     route({
       method: 'get',

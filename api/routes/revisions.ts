@@ -17,6 +17,7 @@ import * as S from '../schemas';
 import { sendAction } from './actions';
 import { readable } from './projects';
 import { etagOf } from '../project-view';
+import { assertKnownLeader } from '../project-input';
 
 const IF_MATCH = {
   name: 'If-Match',
@@ -71,6 +72,7 @@ export function revisionRoutes(deps: ApiDeps): AnyRouteSpec[] {
       idempotent: true,
       handler: async (ctx) => {
         await readable(deps, ctx.actor, ctx.params.id);
+        await assertKnownLeader(ctx.body, deps.models.People);
         const version = expectedVersion(ctx);
         const { reason, ...patch } = ctx.body;
         const result = await sendAction(deps, ctx, ctx.params.id, {
@@ -97,6 +99,7 @@ export function revisionRoutes(deps: ApiDeps): AnyRouteSpec[] {
       idempotent: true,
       handler: async (ctx) => {
         await readable(deps, ctx.actor, ctx.params.id);
+        await assertKnownLeader(ctx.body.changes, deps.models.People, 'changes.');
         const version = expectedVersion(ctx);
         return sendAction(deps, ctx, ctx.params.id, {
           type: 'requestChange',

@@ -1,3 +1,4 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ApiDeps } from '../app';
@@ -54,9 +55,14 @@ export function supervisionRoutes(deps: ApiDeps): AnyRouteSpec[] {
       query: ReportQuery,
       success: { status: 200, description: 'The snapshot, or a download' },
       problems: [404],
-      handler: async ({ params, query, res }) => {
+      handler: async ({ params, query, res, actor }) => {
         const snap = await sm.ReportSnapshot.findById(params.id).lean();
-        if (!snap) throw new ApiError(404, 'not-found', 'Not found', `no report ${params.id}`);
+        // Assessment results not yet approved are for the leading group, supervisors and administrators only.
+        const unpublished =
+          snap?.approval?.status === 'AWAITING' &&
+          !actor.roles.some((r) => r === 'supervisor' || r === 'admin') &&
+          actor.org !== deps.projects.policy.leadingGroup;
+        if (!snap || unpublished) throw new ApiError(404, 'not-found', 'Not found', `no report ${params.id}`);
         if (query.format === 'json') return snap;
         const table = query.table ?? (snap.kind === 'MONTHLY_DISPATCH' ? 'dispatch' : 'rankings');
         const report = snap.report[table] as AnyReport | undefined;
@@ -72,6 +78,73 @@ export function supervisionRoutes(deps: ApiDeps): AnyRouteSpec[] {
             .send(await toXlsx(report));
         }
         return undefined;
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/reports/:id/approval',
+      summary:
+        '审定考核结果：the leading group approves the annual assessment results, which are then published to departments and counties',
+      tag: 'Supervision',
+      roles: ['leader'],
+      params: ReportParams,
+      success: { status: 200, description: 'Approved and published' },
+      problems: [404, 409],
+      handler: async ({ params, actor }) => {
+        leadingGroupLeader(actor);
+        const snap = await sm.ReportSnapshot.findById(params.id).lean();
+        if (!snap) throw new ApiError(404, 'not-found', 'Not found', `no report ${params.id}`);
+        if (snap.approval?.status !== 'AWAITING')
+          throw new ApiError(
+            409,
+            'already-decided',
+            'Already decided',
+            `report ${params.id} awaits no approval`,
+            {
+              errorType: 'ALREADY_DECIDED',
+            },
+          );
+        const approvedAt = new Date();
+        const changed = await sm.ReportSnapshot.updateOne(
+          { _id: params.id, 'approval.status': 'AWAITING' },
+          { $set: { approval: { status: 'APPROVED', approvedBy: actor, approvedAt } } },
+        );
+        if (changed.modifiedCount === 0)
+          throw new ApiError(
+            409,
+            'already-decided',
+            'Already decided',
+            `report ${params.id} is already approved`,
+            {
+              errorType: 'ALREADY_DECIDED',
+            },
+          );
+        const orgs = deps.projects.policy.organisations
+          .filter((o) => o.kind === 'DEPARTMENT' || o.kind === 'COUNTY')
+          .map((o) => o.id);
+        try {
+          await deps.projects.client.workflow.start('publishNotice', {
+            taskQueue: deps.taskQueue,
+            workflowId: `report-published-${params.id.replace(':', '-')}`,
+            args: [
+              {
+                notificationKey: `report-published:${params.id}`,
+                orgs,
+                subject: `【考核结果】${snap.period}年度考核结果已审定`,
+                text: `市重大项目建设领导小组已审定${snap.period}年度考核结果，现予发布。`,
+                link: `/api/v1/reports/${params.id}`,
+              },
+            ],
+          });
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        }
+        return {
+          reportId: params.id,
+          status: 'APPROVED',
+          approvedAt: approvedAt.toISOString(),
+          publishedTo: orgs.length,
+        };
       },
     }),
     route({

@@ -14,6 +14,7 @@ import {
   type Handlers,
 } from '../task-ops';
 import { DomainError } from '../errors';
+import { holds } from '../conditions';
 import { REPORTING_STAGES, latestReportablePeriod, periodOfTaskKey, reportTaskKey } from '../monthly-reports';
 
 export const implementationHandlers: Pick<
@@ -133,21 +134,30 @@ export const implementationHandlers: Pick<
     requireYuan(a.amountYuan, 'amountYuan', true);
     requireDate(a.date, 'date');
     requireText(a.basis, 'basis', 500);
-    if (s.approvedEstimateYuan === undefined) {
+    // The approved estimate caps payments; a project the policy exempts from the 概算批复 (民间投资项目参照管理)
+    // is capped by the budget figure it has, its total investment.
+    const withoutEstimate = ctx.policy.implementation.capWithoutEstimate;
+    const cap =
+      s.approvedEstimateYuan ??
+      (withoutEstimate && holds(withoutEstimate, s.details) ? s.details.totalInvestmentYuan : undefined);
+    const capName = s.approvedEstimateYuan !== undefined ? 'the approved estimate' : 'the total investment';
+    if (cap === undefined) {
       throw new DomainError(
         'GATE_NOT_MET',
         'no approved estimate (批复概算) is recorded, so no payment can be checked against it',
       );
     }
     const cumulative = s.cumulativePaidYuan + a.amountYuan;
-    if (cumulative > s.approvedEstimateYuan) {
+    if (cumulative > cap) {
       throw new DomainError(
         'OVER_ESTIMATE',
-        `payment refused: cumulative payments ${cumulative} 元 would exceed the approved estimate ${s.approvedEstimateYuan} 元 (严禁超概算支付)`,
+        `payment refused: cumulative payments ${cumulative} 元 would exceed ${capName} ${cap} 元 (严禁超概算支付)`,
         {
           cumulativePaidYuan: s.cumulativePaidYuan,
           amountYuan: a.amountYuan,
-          approvedEstimateYuan: s.approvedEstimateYuan,
+          ...(s.approvedEstimateYuan !== undefined
+            ? { approvedEstimateYuan: s.approvedEstimateYuan }
+            : { totalInvestmentYuan: cap }),
         },
       );
     }
@@ -166,7 +176,7 @@ export const implementationHandlers: Pick<
       basis: a.basis,
       cumulativePaidYuan: cumulative,
     });
-    return `payment recorded; cumulative ${cumulative} of ${s.approvedEstimateYuan} 元`;
+    return `payment recorded; cumulative ${cumulative} of ${cap} 元`;
   },
 
   acceptCompletion(ctx, a) {

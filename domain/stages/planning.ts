@@ -44,6 +44,18 @@ export const planningHandlers: Pick<Handlers, 'submit' | 'decideReview' | 'recor
   decideReview(ctx, a) {
     const { s } = ctx;
     const task = openTaskFor(ctx, a.taskId, ['REVIEW']);
+    if (!ctx.legacyReviewTiers && task.tier === 2)
+      throw new DomainError(
+        'INVALID_DATA',
+        '专业评审 is decided with its 技术方案, 投资效益 and 风险防控 opinions and an outcome (POST /tasks/{taskId}/specialist-review)',
+        { field: 'decision' },
+      );
+    if (!ctx.legacyReviewTiers && task.tier === 3)
+      throw new DomainError(
+        'INVALID_DATA',
+        '综合评审 is decided by the monthly joint meeting (POST /tasks/{taskId}/comprehensive-review)',
+        { field: 'decision' },
+      );
     if (!['PASS', 'REJECT', 'RETURN'].includes(a.decision)) {
       throw new DomainError('INVALID_DATA', 'decision must be PASS, REJECT or RETURN', { field: 'decision' });
     }
@@ -83,7 +95,10 @@ export const planningHandlers: Pick<Handlers, 'submit' | 'decideReview' | 'recor
       });
       return 'department screening passed; specialist review opened';
     }
-    if (task.tier === 2 && holds(ctx.policy.review.tier3.appliesWhen, s.details)) {
+    if (
+      task.tier === 2 &&
+      holds(ctx.policy.review.tier3.appliesWhen, { ...s.details, keyRecommended: true })
+    ) {
       setStage(s, 'COMPREHENSIVE_REVIEW');
       openTask(ctx, {
         key: `R${s.round}-T3`,

@@ -65,8 +65,8 @@ test('a whole lifecycle driven only through the API by the roles that own each s
   const id = created.body.projectId as string;
   expect((await post('yaodu/applicant', `/projects/${id}/submit`)).status).toBe(200);
 
-  // Three departments decide at once; the fourth lets its deadline pass first (reminders, then L1).
-  for (const org of ['finance', 'natural-resources', 'housing']) {
+  // Four departments decide at once; the fifth lets its deadline pass first (reminders, then L1).
+  for (const org of ['finance', 'approval-bureau', 'natural-resources', 'housing']) {
     const t = await inboxTask(`${org}/reviewer`, id);
     expect((await post(`${org}/reviewer`, `/tasks/${t.taskId}/decision`, EXAMPLES.decision)).status).toBe(
       200,
@@ -83,21 +83,36 @@ test('a whole lifecycle driven only through the API by the roles that own each s
   );
   expect((await post('ndrc/reviewer', `/tasks/${late.taskId}/decision`, EXAMPLES.decision)).status).toBe(200);
 
+  // 专业评审 with its three assessments recommends it; the joint meeting (last month's, held) includes it in the
+  // 重点项目库 with its fund allocation.
   const t2 = await inboxTask('sg-urban/leader', id);
   expect(
     (
-      await post('sg-urban/leader', `/tasks/${t2.taskId}/decision`, {
-        decision: 'PASS',
-        opinion: '技术方案可行',
+      await post('sg-urban/leader', `/tasks/${t2.taskId}/specialist-review`, {
+        outcome: 'RECOMMENDED',
+        assessments: {
+          technical: '技术方案可行',
+          investmentBenefit: '投资效益良好',
+          riskControl: '风险可控',
+        },
       })
     ).status,
   ).toBe(200);
   const t3 = await inboxTask('leading-group/leader', id);
+  const today = new Date(Date.now() + 8 * 3_600_000);
+  const lastMonth = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - 1, 1))
+    .toISOString()
+    .slice(0, 7);
+  expect((await post('leading-group/leader', '/joint-meetings', { month: lastMonth })).status).toBeLessThan(
+    300,
+  );
   expect(
     (
-      await post('leading-group/leader', `/tasks/${t3.taskId}/decision`, {
-        decision: 'PASS',
+      await post('leading-group/leader', `/tasks/${t3.taskId}/comprehensive-review`, {
+        meetingMonth: lastMonth,
+        included: true,
         opinion: '纳入年度重点项目库',
+        fundAllocation: { amountYuan: 50_000_000, sourceType: 'SPECIAL_BONDS', year: today.getUTCFullYear() },
       })
     ).status,
   ).toBe(200);
@@ -133,7 +148,18 @@ test('a whole lifecycle driven only through the API by the roles that own each s
     expect((await post(who, `/tasks/${s.id}/complete`, body)).status).toBe(200);
   }
   expect((await post('finance/reviewer', `/projects/${id}/funding`, EXAMPLES.funding)).status).toBe(200);
-  expect((await post('yaodu/applicant', `/projects/${id}/start`, EXAMPLES.start)).status).toBe(200);
+  const applied = await post('yaodu/applicant', `/projects/${id}/start`, EXAMPLES.start);
+  expect(applied.status).toBe(200);
+  expect(applied.body.stage).toBe('PRE_CONSTRUCTION'); // applied for; the 开工条件核查 is the responsible department's
+  expect(
+    (
+      await post(
+        'housing/reviewer',
+        `/tasks/${applied.body.taskId as string}/start-check`,
+        EXAMPLES.startCheck,
+      )
+    ).status,
+  ).toBe(200);
   expect((await post('yaodu/applicant', `/projects/${id}/progress-reports`, EXAMPLES.progress)).status).toBe(
     200,
   );
@@ -169,7 +195,10 @@ test('a whole lifecycle driven only through the API by the roles that own each s
   ]) {
     expect(entries.some((e) => e.source === 'audit' && e.details?.stageAfter === s)).toBe(true);
   }
-  expect(audit.filter((w) => w === 'REVIEW_DECIDED')).toHaveLength(6);
+  expect(audit.filter((w) => w === 'REVIEW_DECIDED')).toHaveLength(5); // 初审
+  expect(audit).toEqual(
+    expect.arrayContaining(['SPECIALIST_REVIEW_DECIDED', 'COMPREHENSIVE_REVIEW_DECIDED']),
+  );
   expect(audit).toEqual(expect.arrayContaining(['REMINDER_SENT', 'ESCALATED', 'COMPLETION_ACCEPTED']));
   expect(
     entries.some(

@@ -101,7 +101,8 @@ test('every role is refused on every endpoint it is not in the table for, and le
       .replace('{id}', projectId)
       .replace('{taskId}', `${projectId}~R1-T1-ndrc`)
       .replace('{year}', '2027')
-      .replace('{blockerId}', `${projectId}-B1`);
+      .replace('{blockerId}', `${projectId}-B1`)
+      .replace('{personId}', 'vm-zhang');
   let checked = 0;
   for (const op of ops) {
     for (const role of ROLES) {

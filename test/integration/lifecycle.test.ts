@@ -39,7 +39,7 @@ test('one project goes DRAFT → COMPLETED through every tier, matter, step and 
       .filter((t) => t.tier === 1)
       .map((t) => t.assigneeOrg)
       .sort(),
-  ).toEqual(['finance', 'housing', 'natural-resources', 'ndrc']);
+  ).toEqual(['approval-bureau', 'finance', 'housing', 'natural-resources', 'ndrc']);
   expect((await inboxOf(sys.models, 'finance')).map((i) => i.projectId)).toContain(id);
 
   await d.passOpenReviews(id);
@@ -90,7 +90,7 @@ test('one project goes DRAFT → COMPLETED through every tier, matter, step and 
     documentNumber: '临财〔2025〕9号',
     date: '2025-07-01',
   });
-  await d.act(id, owner, { type: 'startConstruction', date: '2025-07-15' });
+  await d.start(id, '2025-07-15');
   live = await d.expectConsistent(id);
   expect(live.stage).toBe('UNDER_CONSTRUCTION');
   expect(live.start?.basis).toBe('PERMIT_AND_FUNDING');
@@ -131,7 +131,9 @@ test('one project goes DRAFT → COMPLETED through every tier, matter, step and 
   );
   const trail = await auditTrailOf(sys.models, id);
   expect(trail.map((e) => e.seq)).toEqual(Array.from({ length: final.seq }, (_, i) => i + 1));
-  expect(trail.filter((e) => e.type === 'REVIEW_DECIDED')).toHaveLength(6);
+  expect(trail.filter((e) => e.type === 'REVIEW_DECIDED')).toHaveLength(5); // 初审
+  expect(trail.filter((e) => e.type === 'SPECIALIST_REVIEW_DECIDED')).toHaveLength(1);
+  expect(trail.filter((e) => e.type === 'COMPREHENSIVE_REVIEW_DECIDED')).toHaveLength(1);
   expect(trail.find((e) => e.type === 'COMPLETION_ACCEPTED')).toMatchObject({
     actor: { org: 'housing' },
     stageBefore: 'UNDER_CONSTRUCTION',
@@ -139,10 +141,28 @@ test('one project goes DRAFT → COMPLETED through every tier, matter, step and 
   });
 });
 
-test.each([1, 2, 3] as const)('a REJECT at tier %i ends the project as REJECTED', async (tier) => {
+test.each([2, 3] as const)('tier %i cannot eliminate a project: a REJECT is refused', async (tier) => {
   const id = await d.create();
   await d.act(id, owner, { type: 'submit' });
   for (let t = 1; t < tier; t++) await d.passOpenReviews(id);
+  const task = await d.openTask(id, (t) => t.tier === tier);
+  expect(
+    await refusal(
+      d.act(id, actor(task.assigneeOrg), {
+        type: 'decideReview',
+        taskId: task.id,
+        decision: 'REJECT',
+        opinion: '不符合',
+      }),
+    ),
+  ).toBe('INVALID_DATA');
+  expect((await d.live(id)).stage).toBe(tier === 2 ? 'SPECIALIST_REVIEW' : 'COMPREHENSIVE_REVIEW');
+});
+
+test('a REJECT at tier 1 (初审) ends the project as REJECTED', async () => {
+  const tier = 1;
+  const id = await d.create();
+  await d.act(id, owner, { type: 'submit' });
   const task = await d.openTask(id, (t) => t.tier === tier);
   await d.act(id, actor(task.assigneeOrg), {
     type: 'decideReview',
@@ -225,7 +245,7 @@ test('RETURN sends the project back to DRAFT, keeps the first round, and resubmi
   expect(live.tasks.filter((t) => t.round === 1)).toHaveLength(5);
 });
 
-test('tier 3 is skipped when the policy says so (neither government-invested nor key)', async () => {
+test('tier 3 is skipped when the policy says so (neither government-invested, nor recommended, nor 省级重点)', async () => {
   const id = await d.create({
     investorType: 'PRIVATE',
     approvalRegime: 'FILING',
@@ -240,7 +260,13 @@ test('tier 3 is skipped when the policy says so (neither government-invested nor
   });
   await d.act(id, owner, { type: 'submit' });
   await d.passOpenReviews(id);
-  await d.passOpenReviews(id);
+  const t2 = await d.openTask(id, (t) => t.tier === 2);
+  await d.act(id, actor(t2.assigneeOrg), {
+    type: 'decideSpecialistReview',
+    taskId: t2.id,
+    outcome: 'NOT_RECOMMENDED',
+    assessments: { technical: '可行', investmentBenefit: '一般', riskControl: '可控' },
+  });
   const live = await d.expectConsistent(id);
   expect(live.stage).toBe('SPECIALIST_REVIEW');
   expect(live.tasks.some((t) => t.tier === 3)).toBe(false);
@@ -279,9 +305,16 @@ test('the leading group removes a reserve project with reason and approver', asy
 });
 
 describe('the start gate', () => {
-  test('refuses without permit and funding, then lets the project through with them', async () => {
+  test('refuses the owner’s application without permit and funds, then starts once the responsible department checks it', async () => {
     const id = await d.create();
     await d.toPreConstruction(id);
+    const risk = await d.openTask(id, (t) => t.key === 'S-STABILITY_RISK_ASSESSMENT');
+    await d.act(id, actor(risk.assigneeOrg), {
+      type: 'completeTask',
+      taskId: risk.id,
+      documentNumber: '稳评〔2025〕1号',
+      date: '2025-08-01',
+    });
     expect(await refusal(d.act(id, owner, { type: 'startConstruction', date: '2025-08-01' }))).toBe(
       'GATE_NOT_MET',
     );
@@ -301,53 +334,11 @@ describe('the start gate', () => {
       documentNumber: '临财〔2025〕1号',
       date: '2025-08-01',
     });
-    await d.act(id, owner, { type: 'startConstruction', date: '2025-08-02' });
-    expect((await d.expectConsistent(id)).start?.basis).toBe('PERMIT_AND_FUNDING');
-  });
-
-  test('lets the project through with a signed procurement contract', async () => {
-    const id = await d.create();
-    await d.toPreConstruction(id);
-    const contract = await d.openTask(id, (t) => t.key === 'S-PROCUREMENT_CONTRACT');
-    await d.act(id, owner, {
-      type: 'completeTask',
-      taskId: contract.id,
-      documentNumber: 'HT-2025-01',
-      date: '2025-08-01',
-    });
-    await d.act(id, owner, { type: 'startConstruction', date: '2025-08-02' });
-    expect((await d.expectConsistent(id)).start?.basis).toBe('PROCUREMENT_CONTRACT');
-  });
-
-  test('lets an emergency project through with a recorded reason and approver, and refuses the override otherwise', async () => {
-    const plain = await d.create();
-    await d.toPreConstruction(plain);
-    const override = { reason: '防汛抢险', approver: '分管副市长' };
-    expect(
-      await refusal(
-        d.act(plain, owner, { type: 'startConstruction', date: '2025-08-01', emergencyOverride: override }),
-      ),
-    ).toBe('GATE_NOT_MET');
-
-    const id = await d.create({
-      flags: {
-        provincialKey: false,
-        cityKey: true,
-        major: false,
-        emergency: true,
-        governmentInvested: true,
-        privatePromotion: false,
-      },
-    });
-    await d.toPreConstruction(id);
-    await d.act(id, owner, { type: 'startConstruction', date: '2025-08-01', emergencyOverride: override });
+    await d.start(id, '2025-08-02');
     const live = await d.expectConsistent(id);
-    expect(live.start).toMatchObject({ basis: 'EMERGENCY_OVERRIDE', override });
-    const trail = await auditTrailOf(sys.models, id);
-    expect(trail.find((e) => e.type === 'CONSTRUCTION_STARTED')?.data).toMatchObject({
-      basis: 'EMERGENCY_OVERRIDE',
-      override,
-    });
+    expect(live.start).toMatchObject({ basis: 'PERMIT_AND_FUNDING', checkedBy: { org: 'housing' } });
+    // The 社会稳定风险评估 was a precondition: done, never cancelled by the start.
+    expect(live.tasks.find((t) => t.key === 'S-STABILITY_RISK_ASSESSMENT')?.status).toBe('DONE');
   });
 });
 
@@ -361,7 +352,7 @@ test('a payment over the approved estimate and a decreasing year-to-date report 
     documentNumber: '临财〔2025〕2号',
     date: '2025-08-01',
   });
-  await d.act(id, owner, { type: 'startConstruction', date: '2025-08-02' });
+  await d.start(id, '2025-08-02');
   await d.act(id, owner, {
     type: 'recordPayment',
     amountYuan: 90_000_000,
@@ -507,7 +498,7 @@ test('continue-as-new keeps the whole state and request ids, and the read model 
   expect(live.runId).not.toBe(firstRun);
   const state = await d.expectConsistent(id);
   expect(state.stage).toBe('RESERVE');
-  expect(state.tasks.filter((t) => t.kind === 'REVIEW' && t.decision === 'PASS')).toHaveLength(6);
+  expect(state.tasks.filter((t) => t.kind === 'REVIEW' && t.decision === 'PASS')).toHaveLength(7);
   // The request id of a previous run is still remembered: a retry returns the first result.
   expect(await d.act(id, owner, { type: 'submit' }, 'can-submit')).toMatchObject({ stage: 'DEPT_SCREENING' });
   expect((await d.live(id)).seq).toBe(state.seq);

@@ -3,7 +3,8 @@ import type { Express } from 'express';
 import { CREATE_PROJECT_EXAMPLES } from '../../api/schemas';
 import { eventually, startTestSystem, type TestSystem } from '../support/harness';
 import { secondsPolicy } from '../support/policies';
-import { testApp, token } from '../support/api';
+import { testApp } from '../support/api';
+import { authAs, httpAs } from '../support/http';
 
 let sys: TestSystem;
 let app: Express;
@@ -21,25 +22,9 @@ afterAll(async () => {
   await sys?.close();
 });
 
-async function auth(who: string): Promise<string> {
-  const [org, role] = who.split('/') as [string, string];
-  return `Bearer ${await token(`${org}-${role}-user`, org, role)}`;
-}
 const OFFICE = 'project-center/supervisor';
 const OWNER = 'yaodu/applicant';
-
-async function post(who: string, path: string, body: unknown) {
-  return request(app)
-    .post(`/api/v1${path}`)
-    .set('Authorization', await auth(who))
-    .send(body as object);
-}
-async function get(who: string, path: string) {
-  return request(app)
-    .get(`/api/v1${path}`)
-    .set('Authorization', await auth(who));
-}
-
+const { post, get } = httpAs(() => app);
 type Example = (typeof CREATE_PROJECT_EXAMPLES)[keyof typeof CREATE_PROJECT_EXAMPLES]['value'];
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 const continuing = () =>
@@ -226,7 +211,7 @@ test.each([
   // Act
   const res = await request(app)
     .post('/api/v1/projects')
-    .set('Authorization', await auth(OFFICE))
+    .set('Authorization', await authAs(OFFICE))
     .set('Idempotency-Key', key)
     .send(body);
 

@@ -1,8 +1,8 @@
-import request from 'supertest';
 import type { Express } from 'express';
 import { CREATE_PROJECT_EXAMPLE, CREATE_PROJECT_EXAMPLES } from '../../api/schemas';
 import { eventually, startTestSystem, type TestSystem } from '../support/harness';
-import { testApp, token } from '../support/api';
+import { testApp } from '../support/api';
+import { httpAs } from '../support/http';
 
 let sys: TestSystem;
 let app: Express;
@@ -18,22 +18,12 @@ afterAll(async () => {
 const OWNER = 'yaodu/applicant';
 const NDRC = 'ndrc/reviewer';
 
-async function auth(who: string): Promise<string> {
-  const [org, role] = who.split('/') as [string, string];
-  return `Bearer ${await token(`${org}-${role}-user`, org, role)}`;
-}
-async function send(method: 'post' | 'patch', who: string, path: string, body: object, ifMatch?: string) {
-  const r = request(app)
-    [method](`/api/v1${path}`)
-    .set('Authorization', await auth(who));
-  if (ifMatch !== undefined) void r.set('If-Match', ifMatch);
-  return r.send(body);
-}
-async function get(who: string, path: string) {
-  return request(app)
-    .get(`/api/v1${path}`)
-    .set('Authorization', await auth(who));
-}
+const http = httpAs(() => app);
+const get = http.get;
+const send = (method: 'post' | 'patch', who: string, path: string, body: object, ifMatch?: string) =>
+  method === 'post'
+    ? http.post(who, path, body, ifMatch === undefined ? {} : { 'If-Match': ifMatch })
+    : http.patch(who, path, body, ifMatch);
 /** The project as the read model shows it once it has caught up with `version`. */
 async function projectAt(id: string, version: number) {
   return eventually(

@@ -105,8 +105,8 @@ test('a scheduled dispatch run (postponed to today by the leading group) stores 
     .set('Authorization', await auth('leading-group', 'leader'))
     .send({ month, postponedTo: today, reason: '测试：调度会顺延至今日' });
   expect(postpone.status).toBe(200);
-  await ensureSupervisionSchedules(sys.client, sys.taskQueue);
-  await ensureSupervisionSchedules(sys.client, sys.taskQueue); // idempotent
+  await ensureSupervisionSchedules(sys.client, sys.taskQueue, sys.policy.supervision);
+  await ensureSupervisionSchedules(sys.client, sys.taskQueue, sys.policy.supervision); // idempotent
   await sys.client.schedule.getHandle('supervision-monthly-dispatch').trigger();
   const snapshot = await eventually(
     () => sys.supervisionModels.ReportSnapshot.findById(`MONTHLY_DISPATCH:${month}`).lean(),

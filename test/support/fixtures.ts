@@ -1,4 +1,20 @@
+import type { PersonDoc } from '../../db/people';
 import type { Actor, ProjectDetails } from '../../domain/project';
+
+/**
+ * The people the API's examples and these fixtures name (the 包联领导 `vm-zhang`), as a city's directory holds
+ * them; every test system starts with them (harness.ts). No channels: escalations to them record NO_CHANNEL.
+ */
+export const EXAMPLE_PEOPLE: Omit<PersonDoc, 'updatedAt' | 'updatedBy'>[] = [
+  {
+    _id: 'vm-zhang',
+    name: '张伟',
+    post: '副市长',
+    org: 'sg-urban',
+    headOf: [],
+    channels: { emails: [], webhooks: [] },
+  },
+];
 
 export function projectDetails(over: Partial<ProjectDetails> = {}): ProjectDetails {
   return {
@@ -8,7 +24,7 @@ export function projectDetails(over: Partial<ProjectDetails> = {}): ProjectDetai
     portfolio: 'sg-urban',
     industry: 'housing',
     responsibleDept: 'housing',
-    assignedLeader: '张副市长',
+    assignedLeader: 'vm-zhang',
     ownerOrg: 'yaodu',
     ownerName: '临汾市热力有限公司',
     investorType: 'SOE',

@@ -6,11 +6,13 @@ import { connectMongo, createModels, type Models } from '../../db/models';
 import { createNotificationModels } from '../../db/notification-models';
 import { createCalendarModels, type CalendarModels } from '../../db/calendar-models';
 import { createSupervisionModels, type SupervisionModels } from '../../db/supervision-models';
+import { putPerson } from '../../db/people';
 import type { NotificationActivityDeps } from '../../activities/notifications';
 import { ProjectClient } from '../../client/project-client';
 import { loadPolicy } from '../../policy/load';
 import type { Policy } from '../../policy/schema';
 import { createWorker } from '../../worker/create-worker';
+import { EXAMPLE_PEOPLE } from './fixtures';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
@@ -63,6 +65,7 @@ export async function startTestSystem(
   const policy = opts.policy ?? loadPolicy();
   const mongo = await connectMongo(mongoUri);
   const models = createModels(mongo);
+  for (const person of EXAMPLE_PEOPLE) await putPerson(models.People, person);
   const calendarModels = createCalendarModels(mongo);
   const notificationModels = createNotificationModels(mongo);
   const supervisionModels = createSupervisionModels(mongo);

@@ -49,15 +49,14 @@ export class LifecycleDriver {
     return t;
   }
 
-  /** Decides every open review of the current tier with PASS by its assignee. */
+  /**
+   * Passes every open review of the current tier by its assignee: tier 1 with PASS, tier 2 recommending the project
+   * with its three assessments, tier 3 including it at this month's joint meeting (with a fund allocation when
+   * government-invested).
+   */
   async passOpenReviews(projectId: string): Promise<void> {
     for (const t of await this.openTasks(projectId, (x) => x.kind === 'REVIEW')) {
-      await this.act(projectId, actor(t.assigneeOrg), {
-        type: 'decideReview',
-        taskId: t.id,
-        decision: 'PASS',
-        opinion: '同意',
-      });
+      await this.act(projectId, actor(t.assigneeOrg), passOf(t, (await this.live(projectId)).details));
     }
   }
 
@@ -98,6 +97,13 @@ export class LifecycleDriver {
       type: 'recordProjectCode',
       code: '2501-141002-04-01-123456',
     });
+  }
+
+  /** The owner applies to start (开工申请) and the responsible department, the policy's checker, confirms it. */
+  async start(projectId: string, date: string): Promise<ActionResult> {
+    const { details } = await this.live(projectId);
+    await this.act(projectId, actor(details.ownerOrg, 'applicant'), { type: 'startConstruction', date });
+    return this.act(projectId, actor(details.responsibleDept), { type: 'checkStart', decision: 'CONFIRM' });
   }
 
   /** Waits until Mongo has caught up with the workflow, then checks that record, inboxes and trail agree with it. */
@@ -144,4 +150,28 @@ function expectEqual(actual: unknown, expected: unknown, what: string): void {
   if (JSON.stringify(actual) !== JSON.stringify(expected)) {
     throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
   }
+}
+
+/** The passing decision of a review task, by tier. */
+export function passOf(t: Task, details: ProjectDetails): ProjectAction {
+  if (t.tier === 2)
+    return {
+      type: 'decideSpecialistReview',
+      taskId: t.id,
+      outcome: 'RECOMMENDED',
+      assessments: { technical: '技术方案可行', investmentBenefit: '投资效益良好', riskControl: '风险可控' },
+    };
+  if (t.tier === 3) {
+    const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+    return {
+      type: 'decideComprehensiveReview',
+      taskId: t.id,
+      meeting: { month: today.slice(0, 7), date: today },
+      included: true,
+      fundAllocation: details.flags.governmentInvested
+        ? { amountYuan: 50_000_000, sourceType: 'SPECIAL_BONDS', year: Number(today.slice(0, 4)) }
+        : undefined,
+    };
+  }
+  return { type: 'decideReview', taskId: t.id, decision: 'PASS', opinion: '同意' };
 }

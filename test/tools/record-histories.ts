@@ -90,7 +90,14 @@ async function main(): Promise<void> {
       documentNumber: 'F1',
       date: '2025-07-01',
     });
-    await d.act(full, owner, { type: 'startConstruction', date: '2025-07-15' });
+    await d.act(full, actor('ndrc'), {
+      type: 'recordFundingSource',
+      sourceType: 'SPECIAL_BONDS',
+      state: 'ISSUED',
+      amountYuan: 80_000_000,
+      date: '2025-07-10',
+    });
+    await d.start(full, '2025-07-15');
     await d.act(full, owner, {
       type: 'recordProgress',
       period: '2025-07',

@@ -84,6 +84,76 @@ test('the comprehensive review is due at the next monthly joint meeting (last wo
   expect(r.deadline.dueDay).toBe('2025-09-30');
 });
 
+test('a postponed joint meeting moves the comprehensive review’s deadline to the day it is held', () => {
+  // Arrange: the October 2025 meeting (scheduled Friday 2025-10-31) is postponed to Tuesday 2025-11-04.
+  const moved = new Map([['2025-10', '2025-11-04']]);
+  const meeting = (opened: string) =>
+    ok(
+      computeSchedule(
+        cal,
+        'v',
+        request({ rule: { nextMonthlyMeeting: true }, openedAt: Date.parse(`${opened}T02:00:00Z`) }),
+        moved,
+      ),
+    );
+
+  // Act
+  const openedBefore = meeting('2025-10-20');
+  const openedAfterScheduledDay = meeting('2025-11-01');
+  const openedAfterMeeting = meeting('2025-11-05');
+  const unmoved = ok(
+    computeSchedule(
+      cal,
+      'v',
+      request({ rule: { nextMonthlyMeeting: true }, openedAt: Date.parse('2025-10-20T02:00:00Z') }),
+    ),
+  );
+
+  // Assert
+  expect(openedBefore.deadline.dueDay).toBe('2025-11-04');
+  expect(openedBefore.deadline.basis).toBe('下次月度联席会议（顺延至 2025-11-04）');
+  expect(openedAfterScheduledDay.deadline.dueDay).toBe('2025-11-04');
+  expect(openedAfterMeeting.deadline.dueDay).toBe('2025-11-28');
+  expect(openedAfterMeeting.deadline.basis).toBe('下次月度联席会议');
+  expect(unmoved.deadline.dueDay).toBe('2025-10-31');
+});
+
+test('a meeting postponed into a year without holiday data is due that day, neither refused nor provisional', () => {
+  // Arrange: the December 2026 meeting moves to 2027-01-05; 2027 has no calendar data in the package.
+  const moved = new Map([['2026-12', '2027-01-05']]);
+  const opened = Date.parse('2026-12-10T02:00:00Z');
+  const rule = { nextMonthlyMeeting: true } as const;
+
+  // Act
+  const refusing = ok(
+    computeSchedule(cal, 'v', request({ rule, openedAt: opened, reminders: [], escalation: [] }), moved),
+  );
+  const lenient = ok(
+    computeSchedule(
+      cal,
+      'v',
+      request({ rule, openedAt: opened, reminders: [], escalation: [], uncovered: 'provisional' }),
+      moved,
+    ),
+  );
+
+  // Assert
+  expect(refusing.deadline).toMatchObject({ dueDay: '2027-01-05', provisional: false });
+  expect(lenient.deadline).toMatchObject({ dueDay: '2027-01-05', provisional: false });
+});
+
+test('postponing a later month’s meeting leaves a review due at this month’s meeting where it was', () => {
+  const r = ok(
+    computeSchedule(
+      cal,
+      'v',
+      request({ rule: { nextMonthlyMeeting: true } }),
+      new Map([['2025-10', '2025-11-04']]),
+    ),
+  );
+  expect(r.deadline.dueDay).toBe('2025-09-30');
+});
+
 test('the green channel halves a major project’s internal deadlines (rounded up)', () => {
   const task = { kind: 'APPROVAL_MATTER' as const, key: 'M-FEASIBILITY_APPROVAL', tier: undefined };
   expect(deadlineRuleFor(policy, task, projectDetails())).toEqual({ workingDays: 20 });

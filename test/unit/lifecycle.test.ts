@@ -1,3 +1,4 @@
+import type { ExpertRef } from '../../domain/stages/review-outputs';
 import type { ActionRequest, ProjectAction } from '../../domain/actions';
 import { DomainError, type DomainErrorType } from '../../domain/errors';
 import {
@@ -121,10 +122,40 @@ class Harness {
     return this.act(actor(task.assigneeOrg), { type: 'decideReview', taskId: task.id, decision, opinion });
   }
 
-  decideTier(tier: 2 | 3, decision: ReviewDecision, opinion = '评审意见'): ActionResult {
+  /**
+   * Tier 2 with its three assessments (PASS = recommended as a key project, RETURN = returned); tier 3 by the
+   * joint meeting of this month (PASS = included in the 重点项目库, with a fund allocation when government-invested).
+   */
+  decideTier(tier: 2 | 3, decision: 'PASS' | 'RETURN', opinion = '评审意见'): ActionResult {
     const [task] = this.openReview(tier);
     if (!task) throw new Error(`no open tier-${tier} review`);
-    return this.decide(task, decision, opinion);
+    if (tier === 2)
+      return this.act(actor(task.assigneeOrg), {
+        type: 'decideSpecialistReview',
+        taskId: task.id,
+        outcome: decision === 'PASS' ? 'RECOMMENDED' : 'RETURNED',
+        assessments: { technical: opinion, investmentBenefit: '效益良好', riskControl: '风险可控' },
+      });
+    return this.act(actor(task.assigneeOrg), {
+      type: 'decideComprehensiveReview',
+      taskId: task.id,
+      meeting: this.meeting(),
+      ...(decision === 'RETURN'
+        ? { returned: true, opinion }
+        : {
+            included: true,
+            opinion,
+            fundAllocation: this.s.details.flags.governmentInvested
+              ? { amountYuan: 50_000_000, sourceType: 'SPECIAL_BONDS', year: 2025 }
+              : undefined,
+          }),
+    });
+  }
+
+  /** This month's joint meeting, held today. */
+  meeting(): { month: string; date: string } {
+    const day = new Date(this.now + 8 * HOUR).toISOString().slice(0, 10);
+    return { month: day.slice(0, 7), date: day };
   }
 
   passTier1(): void {
@@ -172,8 +203,18 @@ class Harness {
     });
   }
 
-  start(emergencyOverride?: { reason: string; approver: string }): ActionResult {
-    return this.act(OWNER, { type: 'startConstruction', date: '2025-06-01', emergencyOverride });
+  /** The owner's 开工申请 and the responsible department's 开工条件核查 (the policy's checker). */
+  start(): ActionResult {
+    this.applyToStart();
+    return this.checkStart();
+  }
+
+  applyToStart(): ActionResult {
+    return this.act(OWNER, { type: 'startConstruction', date: '2025-06-01' });
+  }
+
+  checkStart(decision: 'CONFIRM' | 'REFUSE' = 'CONFIRM', opinion?: string): ActionResult {
+    return this.act(actor(this.s.details.responsibleDept), { type: 'checkStart', decision, opinion });
   }
 
   report(period: string, ytdInvestmentYuan: number, cumulativeInvestmentYuan: number): ActionResult {
@@ -248,6 +289,7 @@ function projectAt(target: DrivableStage, details: ProjectDetails = projectDetai
     () => {
       h.completeStep('PRELIMINARY_DESIGN', { approvedEstimateYuan: ESTIMATE });
       h.completeStep('CONSTRUCTION_PERMIT');
+      h.completeStep('STABILITY_RISK_ASSESSMENT');
       h.confirmFunding();
       h.start();
     },
@@ -324,12 +366,17 @@ describe('the full path of a government-invested key project', () => {
     expect(h.openReview(2).map((t) => [t.id, t.assigneeOrg])).toEqual([['p-1~R1-T2', 'sg-urban']]);
 
     // tier 2 → tier 3 (leading group)
-    expect(h.decideTier(2, 'PASS').message).toBe('specialist review passed; comprehensive review opened');
+    expect(h.decideTier(2, 'PASS').message).toBe(
+      'recommended as a key project (重点项目建议清单); comprehensive review opened for the monthly joint meeting',
+    );
     expect(h.s.stage).toBe('COMPREHENSIVE_REVIEW');
     expect(h.openReview(3).map((t) => [t.id, t.assigneeOrg])).toEqual([['p-1~R1-T3', 'leading-group']]);
 
     // tier 3 → plan inclusion gate (planning department)
-    expect(h.decideTier(3, 'PASS').message).toBe('comprehensive review passed; awaiting plan inclusion');
+    expect(h.decideTier(3, 'PASS').message).toBe(
+      'included in the 2025 重点项目库 by the joint meeting of 2025-03; awaiting plan inclusion',
+    );
+    expect(h.s.details.flags.cityKey).toBe(true);
     expect(h.s.stage).toBe('COMPREHENSIVE_REVIEW');
     expect(h.open('GATE').map((t) => [t.id, t.assigneeOrg])).toEqual([['p-1~R1-PLAN', 'ndrc']]);
 
@@ -373,8 +420,9 @@ describe('the full path of a government-invested key project', () => {
     h.completeStep('PRELIMINARY_DESIGN', { approvedEstimateYuan: ESTIMATE });
     expect(h.s.approvedEstimateYuan).toBe(ESTIMATE);
     h.completeStep('CONSTRUCTION_PERMIT');
+    h.completeStep('STABILITY_RISK_ASSESSMENT');
     h.confirmFunding();
-    expect(h.start().message).toBe('construction started (PERMIT_AND_FUNDING)');
+    expect(h.start().message).toBe('construction started (PERMIT_AND_FUNDING); checked by housing');
     expect(h.s.stage).toBe('UNDER_CONSTRUCTION');
     expect(h.open().map((t) => [t.key, t.assigneeOrg])).toEqual([['G-COMPLETION', 'housing']]);
 
@@ -446,12 +494,18 @@ describe('the leading group review (tier 3)', () => {
     // Arrange
     const h = projectAt('SPECIALIST_REVIEW', ordinaryProject());
 
-    // Act
-    const result = h.decideTier(2, 'PASS');
+    // Act: not recommended, so not key either
+    const [t2] = h.openReview(2);
+    const result = h.act(SPECIAL_GROUP, {
+      type: 'decideSpecialistReview',
+      taskId: t2!.id,
+      outcome: 'NOT_RECOMMENDED',
+      assessments: { technical: '可行', investmentBenefit: '一般', riskControl: '可控' },
+    });
 
     // Assert
     expect(result.message).toBe(
-      'specialist review passed; comprehensive review not required; awaiting plan inclusion',
+      'not recommended as a key project; continues as a non-key project; comprehensive review not required; awaiting plan inclusion',
     );
     expect(h.s.stage).toBe('SPECIALIST_REVIEW');
     expect(h.s.tasks.some((t) => t.tier === 3)).toBe(false);
@@ -606,22 +660,210 @@ describe('parallel tier-1 screening', () => {
   });
 });
 
+describe('what tiers 2 and 3 produce', () => {
+  const expert = (over: Partial<ExpertRef> = {}): ExpertRef => ({
+    expertId: 'E-1',
+    name: '王教授',
+    field: '工程',
+    kind: 'EXPERT',
+    termEndsOn: '2026-12-31',
+    status: 'ACTIVE',
+    ...over,
+  });
+  const assessments = { technical: '方案可行', investmentBenefit: '效益良好', riskControl: '风险可控' };
+
+  it('records the three assessments and the invited experts’ opinions beside the group’s recommendation', () => {
+    // Arrange
+    const h = projectAt('SPECIALIST_REVIEW');
+    const [t] = h.openReview(2);
+    h.act(SPECIAL_GROUP, {
+      type: 'inviteExperts',
+      taskId: t!.id,
+      experts: [
+        expert(),
+        expert({ expertId: 'E-2', name: '某咨询公司', kind: 'THIRD_PARTY', field: '经济' }),
+      ],
+    });
+
+    // Act
+    h.act(SPECIAL_GROUP, {
+      type: 'decideSpecialistReview',
+      taskId: t!.id,
+      outcome: 'RECOMMENDED',
+      assessments,
+      expertOpinions: [{ expertId: 'E-1', opinion: '结构方案合理' }],
+    });
+
+    // Assert
+    expect(h.s.specialistReviews).toEqual([
+      expect.objectContaining({
+        outcome: 'RECOMMENDED',
+        group: 'sg-urban',
+        assessments,
+        experts: [expect.objectContaining({ expertId: 'E-1', name: '王教授', opinion: '结构方案合理' })],
+        decidedBy: SPECIAL_GROUP,
+      }),
+    ]);
+    expect(h.s.stage).toBe('COMPREHENSIVE_REVIEW');
+  });
+
+  it('refuses to invite an expert whose term has ended or who has exited, and an opinion of one not invited', () => {
+    // Arrange
+    const h = projectAt('SPECIALIST_REVIEW');
+    const [t] = h.openReview(2);
+
+    // Act / Assert
+    const ended = h.expectRefused(
+      SPECIAL_GROUP,
+      { type: 'inviteExperts', taskId: t!.id, experts: [expert({ termEndsOn: '2024-12-31' })] },
+      'INVALID_DATA',
+    );
+    expect(ended.message).toContain('ended on 2024-12-31');
+    h.expectRefused(
+      SPECIAL_GROUP,
+      { type: 'inviteExperts', taskId: t!.id, experts: [expert({ status: 'EXITED' })] },
+      'INVALID_DATA',
+    );
+    h.expectRefused(
+      SPECIAL_GROUP,
+      {
+        type: 'decideSpecialistReview',
+        taskId: t!.id,
+        outcome: 'RECOMMENDED',
+        assessments,
+        expertOpinions: [{ expertId: 'E-9', opinion: '同意' }],
+      },
+      'INVALID_DATA',
+    );
+    h.expectRefused(
+      SPECIAL_GROUP,
+      {
+        type: 'decideSpecialistReview',
+        taskId: t!.id,
+        outcome: 'RECOMMENDED',
+        assessments: { ...assessments, riskControl: '' },
+      },
+      'INVALID_DATA',
+    );
+  });
+
+  it('lets a project tier 2 does not recommend go on as a non-key project, to the joint meeting when government-invested', () => {
+    // Arrange
+    const h = projectAt('SPECIALIST_REVIEW'); // government-invested
+    const [t] = h.openReview(2);
+
+    // Act
+    h.act(SPECIAL_GROUP, {
+      type: 'decideSpecialistReview',
+      taskId: t!.id,
+      outcome: 'NOT_RECOMMENDED',
+      assessments,
+    });
+
+    // Assert
+    expect(h.s.stage).toBe('COMPREHENSIVE_REVIEW');
+    expect(h.s.specialistReviews?.[0]?.outcome).toBe('NOT_RECOMMENDED');
+    expect(h.s.outbox.events.some((e) => e.type === 'KEY_PROJECT_RECOMMENDED')).toBe(false);
+  });
+
+  it('has the joint meeting include a government-invested project only with its fund allocation, at a meeting already held', () => {
+    // Arrange
+    const h = projectAt('COMPREHENSIVE_REVIEW');
+    const [t] = h.openReview(3);
+    const decide = (over: object) => ({
+      type: 'decideComprehensiveReview' as const,
+      taskId: t!.id,
+      meeting: h.meeting(),
+      included: true,
+      ...over,
+    });
+
+    // Act / Assert
+    h.expectRefused(LEADING_GROUP, decide({}), 'INVALID_DATA');
+    h.expectRefused(
+      LEADING_GROUP,
+      decide({
+        meeting: { month: '2099-01', date: '2099-01-30' },
+        fundAllocation: { amountYuan: 1, sourceType: 'SPECIAL_BONDS', year: 2099 },
+      }),
+      'INVALID_DATA',
+    );
+    h.expectRefused(
+      LEADING_GROUP,
+      decide({ fundAllocation: { amountYuan: 1, sourceType: 'GOLD', year: 2025 } }),
+      'INVALID_DATA',
+    );
+    h.act(
+      LEADING_GROUP,
+      decide({ fundAllocation: { amountYuan: 80_000_000, sourceType: 'SPECIAL_BONDS', year: 2025 } }),
+    );
+    expect(h.s.keyProjectDecisions).toEqual([
+      expect.objectContaining({
+        included: true,
+        year: 2025,
+        fundAllocation: { amountYuan: 80_000_000, sourceType: 'SPECIAL_BONDS', year: 2025 },
+      }),
+    ]);
+    expect(h.s.details.flags.cityKey).toBe(true);
+    expect(h.open('GATE').map((g) => g.key)).toEqual(['R1-PLAN']);
+  });
+
+  it('follows a postponed joint meeting: the waiting tier-3 task recomputes its deadline', () => {
+    const h = projectAt('COMPREHENSIVE_REVIEW');
+    const [t] = h.openReview(3);
+    t!.clock!.needsSchedule = false;
+    h.expectRefused(
+      NDRC,
+      { type: 'rescheduleMeetingTasks', meetingMonth: '2025-03', date: '2025-04-02' },
+      'NOT_ASSIGNEE',
+    );
+    h.act(LEADING_GROUP, { type: 'rescheduleMeetingTasks', meetingMonth: '2025-03', date: '2025-04-02' });
+    expect(h.task('R1-T3').clock?.needsSchedule).toBe(true);
+  });
+
+  it('lets only 市发改委 set 省级重点', () => {
+    const h = projectAt('RESERVE');
+    h.expectRefused(
+      OWNER,
+      { type: 'setProvincialKey', provincialKey: true, documentNumber: '晋发改〔2025〕1号' },
+      'NOT_ASSIGNEE',
+    );
+    h.act(NDRC, { type: 'setProvincialKey', provincialKey: true, documentNumber: '晋发改〔2025〕1号' });
+    expect(h.s.details.flags.provincialKey).toBe(true);
+  });
+
+  it('keeps PASS/REJECT/RETURN for tiers 2 and 3 in runs started before the outputs', () => {
+    const h = projectAt('SPECIALIST_REVIEW');
+    const [t] = h.openReview(2);
+    const req = h.request(SPECIAL_GROUP, {
+      type: 'decideReview',
+      taskId: t!.id,
+      decision: 'REJECT',
+      opinion: '不符合',
+    });
+    applyAction(h.s, policy, req, h.now, { legacyReviewTiers: true });
+    expect(h.s.stage).toBe('REJECTED');
+  });
+});
+
 describe.each([2, 3] as const)('tier %i review', (tier) => {
   const reviewStage: Stage = tier === 2 ? 'SPECIALIST_REVIEW' : 'COMPREHENSIVE_REVIEW';
 
-  it('REJECT ends the project as REJECTED', () => {
+  it('cannot eliminate a project: only 初审 rejects (淘汰)', () => {
     // Arrange
     const h = projectAt(reviewStage);
+    const [t] = h.openReview(tier);
 
     // Act
-    const result = h.decideTier(tier, 'REJECT', '不符合产业政策');
+    const err = h.expectRefused(
+      actor(t!.assigneeOrg),
+      { type: 'decideReview', taskId: t!.id, decision: 'REJECT', opinion: '不符合产业政策' },
+      'INVALID_DATA',
+    );
 
     // Assert
-    expect(result.message).toBe(`rejected at tier ${tier}`);
-    expect(h.s.stage).toBe('REJECTED');
-    expect(h.open()).toEqual([]);
-    expect(h.task(`R1-T${tier}`)).toMatchObject({ status: 'DONE', decision: 'REJECT' });
-    h.expectRefused(OWNER, { type: 'submit' }, 'WRONG_STAGE');
+    expect(err.details).toEqual({ field: 'decision' });
+    expect(h.s.stage).toBe(reviewStage);
   });
 
   it('RETURN sends the project back to DRAFT, and resubmission restarts at tier 1 in round 2', () => {
@@ -815,62 +1057,84 @@ describe('project code', () => {
 // --------------------------------------------------------------------------------------- start gate
 
 describe('start gate', () => {
-  it('refuses to start without the permit and the funding, naming both', () => {
+  /** A project in 前期 whose 社会稳定风险评估 (a precondition of the policy) is done. */
+  const ready = (details?: ProjectDetails) => {
+    const h = projectAt('PRE_CONSTRUCTION', details);
+    h.completeStep('STABILITY_RISK_ASSESSMENT');
+    return h;
+  };
+  const apply = { type: 'startConstruction', date: '2025-06-01' } as const;
+
+  it('refuses to start without the permit and the funds, naming both', () => {
     // Arrange
-    const h = projectAt('PRE_CONSTRUCTION');
+    const h = ready();
 
     // Act
-    const err = h.expectRefused(OWNER, { type: 'startConstruction', date: '2025-06-01' }, 'GATE_NOT_MET');
+    const err = h.expectRefused(OWNER, apply, 'GATE_NOT_MET');
 
     // Assert
     expect(err.details).toEqual({
-      missing: ['construction permit (施工许可)', 'confirmed construction funds (建设资金落实)'],
+      missing: ['construction permit (施工许可)', 'construction funds in place (建设资金落实)'],
     });
   });
 
-  it('refuses to start with the permit but without confirmed funds', () => {
-    // Arrange
-    const h = projectAt('PRE_CONSTRUCTION');
+  it('refuses to start with the permit but without funds in place', () => {
+    const h = ready();
     h.completeStep('CONSTRUCTION_PERMIT');
-
-    // Act
-    const err = h.expectRefused(OWNER, { type: 'startConstruction', date: '2025-06-01' }, 'GATE_NOT_MET');
-
-    // Assert
-    expect(err.details).toEqual({ missing: ['confirmed construction funds (建设资金落实)'] });
+    expect(h.expectRefused(OWNER, apply, 'GATE_NOT_MET').details).toEqual({
+      missing: ['construction funds in place (建设资金落实)'],
+    });
   });
 
-  it('refuses to start with confirmed funds but without the permit', () => {
-    // Arrange
-    const h = projectAt('PRE_CONSTRUCTION');
+  it('refuses to start with funds but without the permit, even with a signed contract', () => {
+    const h = ready();
     h.confirmFunding();
-
-    // Act
-    const err = h.expectRefused(OWNER, { type: 'startConstruction', date: '2025-06-01' }, 'GATE_NOT_MET');
-
-    // Assert
-    expect(err.details).toEqual({ missing: ['construction permit (施工许可)'] });
+    h.completeStep('PROCUREMENT_CONTRACT');
+    expect(h.expectRefused(OWNER, apply, 'GATE_NOT_MET').details).toEqual({
+      missing: ['construction permit (施工许可)'],
+    });
   });
 
-  it('allows the start with the permit step done and funds confirmed', () => {
+  it('refuses to start before the 社会稳定风险评估 the policy requires, and never cancels it', () => {
     // Arrange
     const h = projectAt('PRE_CONSTRUCTION');
     h.completeStep('CONSTRUCTION_PERMIT');
     h.confirmFunding();
 
     // Act
-    const result = h.start();
+    const err = h.expectRefused(OWNER, apply, 'GATE_NOT_MET');
 
     // Assert
-    expect(result.message).toBe('construction started (PERMIT_AND_FUNDING)');
+    expect(err.details).toEqual({ missing: ['社会稳定风险评估及应急预案 (STABILITY_RISK_ASSESSMENT)'] });
+    expect(h.task('S-STABILITY_RISK_ASSESSMENT').status).toBe('OPEN');
+  });
+
+  it('starts on the permit and funds once the responsible department has checked the application', () => {
+    // Arrange
+    const h = ready();
+    h.completeStep('CONSTRUCTION_PERMIT');
+    h.confirmFunding();
+
+    // Act
+    const applied = h.applyToStart();
+    const stageWhileChecked = h.s.stage;
+    const checked = h.checkStart('CONFIRM', '条件具备');
+
+    // Assert
+    expect(applied.message).toBe(
+      'start applied for (PERMIT_AND_FUNDING); awaiting the 开工条件核查 by housing',
+    );
+    expect(stageWhileChecked).toBe('PRE_CONSTRUCTION');
+    expect(checked.message).toBe('construction started (PERMIT_AND_FUNDING); checked by housing');
     expect(h.s.stage).toBe('UNDER_CONSTRUCTION');
-    expect(h.s.start).toEqual({
-      at: h.now,
+    expect(h.s.start).toMatchObject({
       date: '2025-06-01',
       basis: 'PERMIT_AND_FUNDING',
-      override: undefined,
+      appliedBy: OWNER,
+      checkedBy: HOUSING,
     });
-    expect(h.task('G-START')).toMatchObject({ status: 'DONE', actor: OWNER });
+    expect(h.task('G-START-CHECK-1')).toMatchObject({ status: 'DONE', actor: HOUSING, decision: 'PASS' });
+    expect(h.task('G-START')).toMatchObject({ status: 'DONE' });
     expect(h.task('S-TENDERING')).toMatchObject({
       status: 'CANCELLED',
       result: { cancelledBecause: 'construction started' },
@@ -878,79 +1142,82 @@ describe('start gate', () => {
     expect(h.task('G-COMPLETION')).toMatchObject({ status: 'OPEN', assigneeOrg: 'housing' });
   });
 
-  it('allows the start with the procurement contract step done, without permit or funds', () => {
+  it('is checked by the policy’s checker, never the owner; a refusal lets the owner apply again', () => {
     // Arrange
-    const h = projectAt('PRE_CONSTRUCTION');
-    h.completeStep('PROCUREMENT_CONTRACT'); // by the owner
+    const h = ready();
+    h.completeStep('CONSTRUCTION_PERMIT');
+    h.confirmFunding();
+    h.applyToStart();
+
+    // Act / Assert
+    h.expectRefused(OWNER, { type: 'checkStart', decision: 'CONFIRM' }, 'NOT_ASSIGNEE');
+    h.expectRefused(HOUSING, { type: 'checkStart', decision: 'REFUSE' }, 'INVALID_DATA');
+    h.checkStart('REFUSE', '施工单位未进场');
+    expect(h.s.stage).toBe('PRE_CONSTRUCTION');
+    expect(h.task('G-START-CHECK-1')).toMatchObject({ status: 'DONE', decision: 'REJECT' });
+    h.start();
+    expect(h.s.stage).toBe('UNDER_CONSTRUCTION');
+    expect(h.task('G-START-CHECK-2').status).toBe('DONE');
+  });
+
+  it('starts a procurement-type project on its signed contract, still only with funds in place', () => {
+    // Arrange
+    const h = ready(projectDetails({ procurementOnly: true }));
+    h.completeStep('PROCUREMENT_CONTRACT');
+    expect(h.s.tasks.some((t) => t.key === 'S-CONSTRUCTION_PERMIT')).toBe(false); // no permit needed
 
     // Act
+    const withoutFunds = h.expectRefused(OWNER, apply, 'GATE_NOT_MET');
+    h.confirmFunding();
     const result = h.start();
 
     // Assert
-    expect(result.message).toBe('construction started (PROCUREMENT_CONTRACT)');
-    expect(h.s.start?.basis).toBe('PROCUREMENT_CONTRACT');
+    expect(withoutFunds.details).toEqual({ missing: ['construction funds in place (建设资金落实)'] });
+    expect(result.message).toBe('construction started (PROCUREMENT_CONTRACT); checked by housing');
   });
 
-  it('lets an emergency project start on an override, recording reason and approver', () => {
+  it('excepts an emergency project only with the exception approved by the organisation the policy names', () => {
     // Arrange
-    const h = projectAt('PRE_CONSTRUCTION', projectDetails({ flags: { ...NO_FLAGS, emergency: true } }));
-    const override = { reason: '汛期抢险，须立即开工', approver: '王市长' };
+    const h = ready(projectDetails({ flags: { ...NO_FLAGS, emergency: true } }));
+    const typed = { ...apply, emergencyOverride: { reason: '汛期抢险', approver: '王市长' } };
 
-    // Act
-    const result = h.start(override);
-
-    // Assert
-    expect(result.message).toBe('construction started (EMERGENCY_OVERRIDE)');
+    // Act / Assert: an override typed in by the owner counts for nothing; the owner cannot approve it either.
+    h.expectRefused(OWNER, typed, 'INVALID_DATA');
+    h.expectRefused(OWNER, { type: 'approveStartException', reason: '汛期抢险' }, 'NOT_ASSIGNEE');
+    h.act(LEADING_GROUP, { type: 'approveStartException', reason: '汛期抢险，须立即开工' });
+    h.start();
     expect(h.s.stage).toBe('UNDER_CONSTRUCTION');
-    expect(h.s.start).toMatchObject({ basis: 'EMERGENCY_OVERRIDE', override });
-    expect(h.task('G-START').result).toEqual({ basis: 'EMERGENCY_OVERRIDE', date: '2025-06-01', override });
-    expect(h.s.outbox.events.find((e) => e.type === 'CONSTRUCTION_STARTED')).toMatchObject({
-      actor: OWNER,
-      data: { basis: 'EMERGENCY_OVERRIDE', override },
+    expect(h.s.start).toMatchObject({
+      basis: 'EMERGENCY_OVERRIDE',
+      exception: { reason: '汛期抢险，须立即开工', approvedBy: LEADING_GROUP },
+      checkedBy: HOUSING,
     });
   });
 
-  it('refuses the emergency override for a project not flagged as emergency', () => {
-    // Arrange
-    const h = projectAt('PRE_CONSTRUCTION');
-
-    // Act / Assert
-    h.expectRefused(
-      OWNER,
-      {
-        type: 'startConstruction',
-        date: '2025-06-01',
-        emergencyOverride: { reason: '领导要求', approver: '王市长' },
-      },
-      'GATE_NOT_MET',
-    );
+  it('refuses an exception for a project not flagged as emergency', () => {
+    const h = ready();
+    h.expectRefused(LEADING_GROUP, { type: 'approveStartException', reason: '领导要求' }, 'GATE_NOT_MET');
   });
 
-  it.each([
-    ['reason', { reason: '', approver: '王市长' }],
-    ['approver', { reason: '汛期抢险', approver: '  ' }],
-  ])('refuses an emergency override without a %s', (field, emergencyOverride) => {
-    // Arrange
-    const h = projectAt('PRE_CONSTRUCTION', projectDetails({ flags: { ...NO_FLAGS, emergency: true } }));
-
-    // Act
-    const err = h.expectRefused(
-      OWNER,
-      { type: 'startConstruction', date: '2025-06-01', emergencyOverride },
-      'INVALID_DATA',
-    );
-
-    // Assert
-    expect(err.details).toEqual({ field: `emergencyOverride.${field}` });
+  it('is applied for only by the owner', () => {
+    const h = ready();
+    h.completeStep('CONSTRUCTION_PERMIT');
+    h.confirmFunding();
+    h.expectRefused(APPROVAL_BUREAU, apply, 'NOT_ASSIGNEE');
   });
 
-  it('is started only by the owner', () => {
+  it('keeps the old gate for runs started before it (the owner starts on the contract alone)', () => {
     // Arrange
     const h = projectAt('PRE_CONSTRUCTION');
     h.completeStep('PROCUREMENT_CONTRACT');
+    const req = h.request(OWNER, apply);
 
-    // Act / Assert
-    h.expectRefused(APPROVAL_BUREAU, { type: 'startConstruction', date: '2025-06-01' }, 'NOT_ASSIGNEE');
+    // Act
+    validateAction(h.s, policy, req, h.now, { legacyStartGate: true });
+    const result = applyAction(h.s, policy, req, h.now, { legacyStartGate: true });
+
+    // Assert
+    expect(result.message).toBe('construction started (PROCUREMENT_CONTRACT)');
   });
 });
 
@@ -998,9 +1265,11 @@ describe('confirming construction funds', () => {
 
 describe('payments', () => {
   it('are refused when no approved estimate is recorded', () => {
-    // Arrange: started on the procurement contract; the preliminary design (estimate) was never approved
-    const h = projectAt('PRE_CONSTRUCTION');
+    // Arrange: a procurement-type project started on its contract; its estimate was never approved
+    const h = projectAt('PRE_CONSTRUCTION', projectDetails({ procurementOnly: true }));
     h.completeStep('PROCUREMENT_CONTRACT');
+    h.completeStep('STABILITY_RISK_ASSESSMENT');
+    h.confirmFunding();
     h.start();
     expect(h.s.approvedEstimateYuan).toBeUndefined();
 
@@ -1713,7 +1982,9 @@ describe('refusals (through validateAction, as the workflow validator sees them)
   it('validateAction leaves even a stage-changing action unapplied', () => {
     // Arrange
     const h = projectAt('PRE_CONSTRUCTION');
-    h.completeStep('PROCUREMENT_CONTRACT');
+    h.completeStep('CONSTRUCTION_PERMIT');
+    h.completeStep('STABILITY_RISK_ASSESSMENT');
+    h.confirmFunding();
     const before = structuredClone(h.s);
 
     // Act
@@ -1902,6 +2173,7 @@ describe('money stays integer', () => {
     const h = projectAt('PRE_CONSTRUCTION', details);
     h.completeStep('PRELIMINARY_DESIGN', { approvedEstimateYuan: 700_000_000_000 });
     h.completeStep('CONSTRUCTION_PERMIT');
+    h.completeStep('STABILITY_RISK_ASSESSMENT');
     h.confirmFunding(700_000_000_000);
     h.start();
 

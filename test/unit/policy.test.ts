@@ -192,7 +192,12 @@ describe('tier-1 department selection', () => {
     const withoutLand = projectDetails({ industry: 'other', landInvolved: false });
 
     // Act / Assert
-    expect(tier1Departments(policy, withLand)).toEqual(['ndrc', 'finance', 'approval-bureau', 'natural-resources']);
+    expect(tier1Departments(policy, withLand)).toEqual([
+      'ndrc',
+      'finance',
+      'approval-bureau',
+      'natural-resources',
+    ]);
     expect(tier1Departments(policy, withoutLand)).not.toContain('natural-resources');
   });
 

@@ -136,6 +136,27 @@ const funding = (date: string, confirmedYuan: number) => ({
   documentNumber: '临财建〔2025〕1号',
   actor: { userId: 'u', org: 'finance', roles: ['reviewer'] },
 });
+/** A funding source (资金来源) with its states; `securedBy` is credited when it is higher-level. */
+const source = (
+  id: string,
+  sourceType: string,
+  higherLevel: boolean,
+  states: [state: 'APPLIED' | 'ISSUED' | 'IN_PLACE', date: string, amountYuan: number][],
+  securedBy?: string,
+) => ({
+  id,
+  sourceType,
+  label: sourceType,
+  higherLevel,
+  securedBy,
+  states: states.map(([state, date, amountYuan]) => ({
+    state,
+    date,
+    amountYuan,
+    at: 0,
+    actor: { userId: 'u', org: 'finance', roles: ['reviewer'] },
+  })),
+});
 const start = (date: string) => ({ at: endOf(date) - 1, date, basis: 'PERMIT_AND_FUNDING' as const });
 
 function doc(
@@ -172,6 +193,8 @@ const projects: ProjectRecord[] = [
         report('2025-06', 40_000_000, 90_000_000),
       ],
       funding: funding('2024-12-20', 200_000_000),
+      // The owner's own money, in place in June: funds in place, but never 资金争取.
+      fundingSources: [source('F1', 'OWN_FUNDS', false, [['IN_PLACE', '2025-06-05', 200_000_000]])],
       payments: [payment('2025-05-10', 40_000_000), payment('2025-06-15', 20_000_000)],
       start: start('2025-02-10'),
     },
@@ -227,6 +250,20 @@ const projects: ProjectRecord[] = [
     {
       reports: [report('2025-06', 10_000_000, 10_000_000)],
       funding: funding('2025-06-02', 150_000_000),
+      // A special bond applied for in May, issued and in place in June, secured by 市工信局.
+      fundingSources: [
+        source(
+          'F1',
+          'SPECIAL_BONDS',
+          true,
+          [
+            ['APPLIED', '2025-05-10', 150_000_000],
+            ['ISSUED', '2025-06-02', 150_000_000],
+            ['IN_PLACE', '2025-06-02', 150_000_000],
+          ],
+          'industry-it',
+        ),
+      ],
       payments: [payment('2025-06-20', 15_000_000)],
       start: start('2025-06-03'),
     },
@@ -646,7 +683,7 @@ describe('rankings (2025年6月)', () => {
   });
 
   it('ranks the counties and draws the red and black lists', () => {
-    // 尧都区 (p1, p3, p5, p8): conversion 1/3 (p3 of p3, p5, p8); funds 150,000,000; payments 75/350 = 21.43%;
+    // 尧都区 (p1, p3, p5, p8): conversion 1/3 (p3 of p3, p5, p8); funds secured 0; payments 75/350 = 21.43%;
     // investment (90,000,000 + 10,000,000) / (120,000,000 + 80,000,000) = 50.00% = 序时进度 → meets the target
     // 侯马市 (p2, p4, p6, p7): conversion 1/3 (p2 of p2, p6, p7); funds 0; payments 40/100 = 40%;
     // investment 12,345,678 / 80,000,000 = 15.43%
@@ -663,17 +700,18 @@ describe('rankings (2025年6月)', () => {
       houma!.paymentRate!.percent,
       houma!.investmentCompletion!.percent,
     ]).toEqual(['33.33', '40.00', '15.43']);
-    // Scores: 尧都 100, 100, 21.43/40 = 53.57, 100 → 88.39 (353.57 / 4 = 88.3925);
+    // Funds secured: none for either county — p3's special bond was secured by 市工信局, a department, and is
+    // credited to it, not to p3's county. Scores: 尧都 100, 0, 21.43/40 = 53.57, 100 → 63.39 (253.57 / 4 = 63.3925);
     // 侯马 100, 0, 100, 15.43/50 = 30.86 → 57.72 (230.86 / 4 = 57.715, half-up)
     expect(yaodu!.scores.paymentRate).toBe('53.57');
     expect(houma!.scores.investmentCompletion).toBe('30.86');
     expect(r.counties.map((x) => [x.composite, x.rank, x.list])).toEqual([
-      ['88.39', 1, 'RED'],
+      ['63.39', 1, 'RED'],
       ['57.72', 2, 'BLACK'],
     ]);
     expect(r.redList).toEqual([
       { series: 'DEPARTMENT', orgId: 'transport', name: '市交通运输局', rank: 1, composite: '75.00' },
-      { series: 'COUNTY', orgId: 'yaodu', name: '尧都区', rank: 1, composite: '88.39' },
+      { series: 'COUNTY', orgId: 'yaodu', name: '尧都区', rank: 1, composite: '63.39' },
     ]);
     expect(r.blackList).toEqual([
       { series: 'COUNTY', orgId: 'houma', name: '侯马市', rank: 2, composite: '57.72' },
@@ -794,7 +832,7 @@ describe('export', () => {
     expect(ranked.worksheets.map((w) => w.name)).toEqual(['部门排名', '县区排名', '红黑榜', '口径说明']);
     const counties = ranked.getWorksheet('县区排名')!;
     expect(counties.getRow(2).getCell(2).value).toBe('尧都区');
-    expect(counties.getRow(2).getCell(13).value).toBe(88.39); // 综合得分
+    expect(counties.getRow(2).getCell(13).value).toBe(63.39); // 综合得分
   });
 
   it('writes CSV with a BOM and Chinese headers', () => {
