@@ -1,4 +1,5 @@
 import { libraryOf, STAGES, type ProjectDetails, type Stage } from '../domain/project';
+import { detailsAt } from '../domain/revisions';
 import type { ProjectSnapshot, Task } from '../domain/state';
 import type { Organisation } from '../policy/schema';
 import { parseMonth, periodRange, toMs, type Period, type PeriodRange } from './format';
@@ -56,6 +57,7 @@ export type StateView = Partial<
     | 'completion'
     | 'reportObligation'
     | 'fundingSources'
+    | 'revisions'
   >
 >;
 
@@ -186,6 +188,10 @@ export function orgNameOf(orgs: readonly Organisation[], id: string, p?: Project
 export function prepare(docs: readonly ProjectRecord[], ctx: ReportContext) {
   const range = periodRange(ctx.period);
   const asOf = toMs(ctx.asOf);
-  const projects = docs.map(viewOf).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Each project with the facts in force at the period's end: a plan raised later does not rewrite this period.
+  const projects = docs
+    .map(viewOf)
+    .map((p) => ({ ...p, details: detailsAt(p.details, p.state.revisions, range.endMs) }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { range, asOf, projects };
 }

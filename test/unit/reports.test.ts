@@ -616,6 +616,45 @@ describe('overdueList', () => {
   });
 });
 
+describe('values in force', () => {
+  it('uses the annual plan in force at the period’s end: a plan raised in July does not rewrite June', () => {
+    // Arrange: p1's annual plan raised from 120,000,000 to 240,000,000 元 on 10 July (a change request)
+    const raised = projects.map((d) =>
+      d._id !== 'p1'
+        ? d
+        : {
+            ...d,
+            details: { ...(d.details as ProjectDetails), annualPlanYuan: 240_000_000 },
+            state: {
+              ...d.state,
+              revisions: [
+                {
+                  version: 2,
+                  at: sh(2025, 7, 10, 10),
+                  actor: { userId: 'u', org: 'ndrc', roles: ['reviewer'] },
+                  via: 'CHANGE_REQUEST',
+                  changes: [{ field: 'annualPlanYuan', from: 120_000_000, to: 240_000_000 }],
+                },
+              ],
+            },
+          },
+    );
+    const july: ReportContext = {
+      organisations,
+      period: { year: 2025, month: 7 },
+      asOf: sh(2025, 7, 31, 20),
+    };
+
+    // Act
+    const inJune = rankings(raised, june, { stageChanges }).departments.find((x) => x.orgId === 'transport');
+    const inJuly = rankings(raised, july, { stageChanges }).departments.find((x) => x.orgId === 'transport');
+
+    // Assert: June keeps 90,000,000 / (120,000,000 + 30,000,000) = 60%; July reads 90 / (240 + 30) = 33.33%
+    expect(inJune!.investmentCompletion!.percent).toBe('60.00');
+    expect(inJuly!.investmentCompletion!.percent).toBe('33.33');
+  });
+});
+
 describe('rankings (2025年6月)', () => {
   const reporting = ReportingPolicySchema.parse({ redBlackList: { topN: 1, bottomN: 1 } });
   const r = rankings(projects, june, { stageChanges, reporting });
