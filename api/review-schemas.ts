@@ -65,7 +65,11 @@ export const SpecialistReviewBody = z.strictObject({
     .optional(),
 });
 
-export const CreateMeetingBody = z.strictObject({ month });
+export const CreateMeetingBody = z.strictObject({
+  month,
+  /** The day it is convened, in that month; by default the month's last working day (月底). */
+  date: date.optional(),
+});
 
 export const PostponeMeetingBody = z.strictObject({ to: date, reason: text(500) });
 

@@ -10,12 +10,17 @@
  * It starts its own stack (Temporal dev server + FerretDB on free ports, as the test suite does), stops by
  * itself and removes everything it started. All traffic stays on 127.0.0.1.
  *
+ * Then, on the same stack and in the same process, it runs the bare-Temporal twin (bench/twin.ts): one workflow
+ * per project, woken at that project's instants (the same N, the same instants moved to the twin's own start),
+ * one no-op activity per wake; and prints the app's figures, the twin's and their ratio.
+ *
  *   npm run bench:deadlines                        # 500 projects, 2,000 tasks
  *   npm run bench:deadlines -- --projects 50       # a quick check
+ *   npm run bench:deadlines -- --projects 500 --peer   # the peer's schedule (issue 15)
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -41,7 +46,17 @@ import globalTeardown from '../test/support/global-teardown';
 import { actor, projectDetails } from '../test/support/fixtures';
 import { stackEnv } from '../test/support/harness';
 import { secondsPolicy } from '../test/support/policies';
-import { busyShare, machineCpu, resetPeakRss, sampleProcess } from './proc-stats';
+import { busyShare, childPidsNamed, machineCpu, resetPeakRss, sampleProcess } from './proc-stats';
+import {
+  comparison,
+  cpuTotal,
+  formatComparison,
+  per1000,
+  runDeadlineTwin,
+  startTwinWorker,
+  type DeadlineTwinResult,
+  type TwinWorker,
+} from './twin';
 import { WorkerChild } from './worker-control';
 import { WebhookSink } from './webhook-sink';
 import { classify, summariseWorkerLog } from './diagnostics';
@@ -49,19 +64,33 @@ import { classify, summariseWorkerLog } from './diagnostics';
 const WEBHOOK_SECRET = 'bench-deadline-burst-webhook-secret';
 /** Least time between the end of creation and the deadlines: room to load the schedules before the burst. */
 const MIN_LEAD_SECONDS = 15;
+const DEFAULT_REMINDERS = [4, 2, 0];
+const DEFAULT_ESCALATIONS = [1, 2, 3, 4];
+/** Issue 15: the peer's schedule, 2,000 deadlines spread over a minute, 7 boundary timers per task. */
+const PEER = { deadlineSpreadSeconds: 60, reminders: [30, 10, 0], escalations: [10, 20, 30, 40] };
 const USAGE = `usage: node dist-test/bench/deadline-burst.js [options]
   --projects N      projects to create and submit (1..5000, default 500; 4 tasks each)
   --due S           seconds from the start of creation to the common deadline of every task
-                    (30..3600, default 240); creation must end ${MIN_LEAD_SECONDS} s before it. Each project
-                    gets the seconds policy with the deadline that lands on that instant, as working-day
-                    deadlines in production all end at the same end of day (reminders at the same 09:00)
+                    (30..3600, default 240); creation must end ${MIN_LEAD_SECONDS} s plus the earliest
+                    reminder's offset before it. Each project gets the seconds policy with the deadline that
+                    lands on that instant, as working-day deadlines in production all end at the same end of
+                    day (reminders at the same 09:00)
+  --deadline-spread S
+                    spread the deadlines uniformly over S seconds (0..3600, default 0): project i of N is
+                    due at the --due instant + i·S/N (its 4 tasks share it)
+  --reminders A,B,…  reminders A, B, … seconds before the deadline (default ${DEFAULT_REMINDERS.join(',')})
+  --escalations A,B,C,D
+                    escalation L1..L4 A, B, C, D seconds after the deadline (default ${DEFAULT_ESCALATIONS.join(',')})
+  --peer            the peer's schedule (issue 15): --deadline-spread ${PEER.deadlineSpreadSeconds} --reminders ${PEER.reminders.join(',')}
+                    --escalations ${PEER.escalations.join(',')}; later options override it
   --spread          instead give every project the same deadline, due S after its own submission:
                     deadlines then spread over the time creation takes
   --concurrency C   projects created in parallel (1..200, default 8)
   --max-wait S      seconds to wait after the last scheduled escalation (10..14400, default 1800)
   --wait-quiet S    first wait up to S seconds (0..3600, default 0) for the machine to be idle
                     (other processes below 20 % CPU), for a shared machine
-  --json FILE       also write the results as JSON
+  --no-twin         skip the bare-Temporal twin (bench/twin.ts) that runs after the app's burst
+  --json FILE       write the results as JSON there (default bench/results/deadlines-<time>.json)
   --keep-stack      keep the temporary stack directory (Temporal/FerretDB data and logs)`;
 
 interface Options {
@@ -71,6 +100,12 @@ interface Options {
   maxWaitSeconds: number;
   waitQuietSeconds: number;
   align: boolean;
+  deadlineSpreadSeconds: number;
+  /** Seconds before the deadline. */
+  reminders: number[];
+  /** Seconds after the deadline, L1..L4. */
+  escalations: number[];
+  twin: boolean;
   json: string | undefined;
   keepStack: boolean;
 }
@@ -83,6 +118,10 @@ function parseArgs(argv: string[]): Options {
     maxWaitSeconds: 1800,
     waitQuietSeconds: 0,
     align: true,
+    deadlineSpreadSeconds: 0,
+    reminders: DEFAULT_REMINDERS,
+    escalations: DEFAULT_ESCALATIONS,
+    twin: true,
     json: undefined,
     keepStack: false,
   };
@@ -92,6 +131,13 @@ function parseArgs(argv: string[]): Options {
       const v = Number(argv[++i]);
       if (!Number.isInteger(v) || v < min || v > max)
         throw new Error(`${flag} expects an integer in ${min}..${max}\n${USAGE}`);
+      return v;
+    };
+    const list = (min: number, max: number): number[] => {
+      const raw = argv[++i] ?? '';
+      const v = raw.split(',').map((x) => Number(x.trim()));
+      if (raw === '' || v.some((x) => !Number.isInteger(x) || x < min || x > max))
+        throw new Error(`${flag} expects integers in ${min}..${max}, comma-separated\n${USAGE}`);
       return v;
     };
     switch (flag) {
@@ -119,6 +165,25 @@ function parseArgs(argv: string[]): Options {
       case '--spread':
         o.align = false;
         break;
+      case '--deadline-spread':
+        o.deadlineSpreadSeconds = int(0, 3600);
+        break;
+      case '--reminders':
+        o.reminders = list(0, 3600);
+        break;
+      case '--escalations':
+        o.escalations = list(0, 3600);
+        if (o.escalations.length !== DEFAULT_ESCALATIONS.length)
+          throw new Error(`--escalations expects ${DEFAULT_ESCALATIONS.length} offsets (L1..L4)\n${USAGE}`);
+        break;
+      case '--peer':
+        o.deadlineSpreadSeconds = PEER.deadlineSpreadSeconds;
+        o.reminders = PEER.reminders;
+        o.escalations = PEER.escalations;
+        break;
+      case '--no-twin':
+        o.twin = false;
+        break;
       case '--keep-stack':
         o.keepStack = true;
         break;
@@ -131,8 +196,25 @@ function parseArgs(argv: string[]): Options {
         throw new Error(`unknown argument ${String(flag)}\n${USAGE}`);
     }
   }
+  if (!o.align && o.deadlineSpreadSeconds > 0)
+    throw new Error(`--spread and --deadline-spread exclude each other\n${USAGE}`);
   return o;
 }
+
+/** The seconds policy (test/support/policies.ts) with the run's reminder and escalation offsets. */
+function benchPolicy(dueSeconds: number, opts: Pick<Options, 'reminders' | 'escalations'>): Policy {
+  const p = secondsPolicy(dueSeconds);
+  p.time.reminders = opts.reminders.map((seconds) => ({ seconds }));
+  if (p.time.escalation.length !== opts.escalations.length)
+    throw new Error(
+      `the policy's ladder has ${p.time.escalation.length} levels, not ${opts.escalations.length}`,
+    );
+  p.time.escalation = p.time.escalation.map((e, i) => ({ ...e, after: { seconds: opts.escalations[i]! } }));
+  return p;
+}
+
+/** Seconds before a deadline its earliest reminder fires. */
+const earliestReminder = (opts: Pick<Options, 'reminders'>) => Math.max(0, ...opts.reminders);
 
 // ------------------------------------------------------------------------------------------------ helpers
 
@@ -296,16 +378,24 @@ function expectationsOf(tasks: Task[], policy: Policy, portfolio: string, leader
 
 /**
  * Starts and submits every project, `concurrency` at a time, each with the seconds policy whose deadline lands
- * on `targetMs` (aligned) or `dueSeconds` after its own submission (spread). Creation that is still going
- * MIN_LEAD_SECONDS before `targetMs` was too slow.
+ * on `targetOf(i)` (aligned) or `dueSeconds` after its own submission (spread). Creation that is still going
+ * MIN_LEAD_SECONDS plus `reminderLeadSeconds` (the earliest reminder) before a project's deadline was too slow.
  */
 async function createProjects(
   clientFor: (dueSeconds: number) => ProjectClient,
   ids: string[],
-  opts: { concurrency: number; targetMs: number; align: boolean; dueSeconds: number; signal: AbortSignal },
+  opts: {
+    concurrency: number;
+    targetOf: (i: number) => number;
+    align: boolean;
+    dueSeconds: number;
+    reminderLeadSeconds: number;
+    signal: AbortSignal;
+  },
 ): Promise<void> {
   const details = projectDetails();
   const owner = actor(details.ownerOrg, 'applicant');
+  const minLead = MIN_LEAD_SECONDS + opts.reminderLeadSeconds;
   let next = 0;
   let done = 0;
   let failure: Error | undefined;
@@ -314,11 +404,11 @@ async function createProjects(
       const i = next++;
       const id = ids[i];
       if (id === undefined || failure) return;
-      const lead = (opts.targetMs - Date.now()) / 1000;
+      const lead = (opts.targetOf(i) - Date.now()) / 1000;
       if (opts.signal.aborted) failure = new Error('interrupted');
-      else if (lead < MIN_LEAD_SECONDS)
+      else if (lead < minLead)
         failure = new Error(
-          `creation too slow: only ${done}/${ids.length} projects submitted ${MIN_LEAD_SECONDS} s before the ` +
+          `creation too slow: only ${done}/${ids.length} projects submitted ${minLead} s before the ` +
             'deadlines; raise --due or lower --projects',
         );
       if (failure) throw failure;
@@ -579,15 +669,18 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   const env = environment();
-  const policy = secondsPolicy(opts.dueSeconds);
+  const policy = benchPolicy(opts.dueSeconds, opts);
   const details = projectDetails();
   const perProject = tier1Departments(policy, details).length;
   console.log(
     `deadline burst: ${opts.projects} projects × ${perProject} tier-1 tasks = ${opts.projects * perProject} tasks, ` +
       (opts.align
-        ? `all due ${opts.dueSeconds} s after creation begins`
+        ? `all due ${opts.dueSeconds} s after creation begins` +
+          (opts.deadlineSpreadSeconds > 0 ? `, spread uniformly over ${opts.deadlineSpreadSeconds} s` : '')
         : `each due ${opts.dueSeconds} s after its submission`) +
-      `, creation concurrency ${opts.concurrency}`,
+      `; reminders at due−${opts.reminders.join('/−')} s, L1..L4 at due+${opts.escalations.join('/+')} s` +
+      `, creation concurrency ${opts.concurrency}` +
+      (opts.twin ? '; then the bare-Temporal twin' : ''),
   );
   console.log(
     `machine: ${env.cpus} × ${env.cpuModel}, ${env.memoryGiB} GiB, Node ${env.node}; ${env.temporal ?? '?'}; FerretDB ${env.ferretdb ?? '?'}`,
@@ -603,6 +696,7 @@ async function main(): Promise<number> {
 
   const sink = new WebhookSink(WEBHOOK_SECRET);
   let worker: WorkerChild | undefined;
+  let twinWorker: TwinWorker | undefined;
   let connection: Connection | undefined;
   let mongo: MongoConnection | undefined;
   let stackDir: string | undefined;
@@ -619,6 +713,8 @@ async function main(): Promise<number> {
     );
     const stackProcs = (globalThis as { __stack?: ManagedProcess[] }).__stack ?? [];
     const pidOf = (name: string) => stackProcs.find((p) => p.name === name)?.child.pid;
+    // FerretDB's index helper (infra/local-stack.ts) is a child of this process; its CPU is FerretDB's cost too.
+    const idIndexPid = childPidsNamed(process.pid, 'ferretdb-id-index')[0];
 
     await sink.listen();
     const tag = randomUUID().replace(/-/g, '').slice(0, 8);
@@ -632,7 +728,8 @@ async function main(): Promise<number> {
     const clients = new Map<number, ProjectClient>();
     const clientFor = (due: number): ProjectClient => {
       let c = clients.get(due);
-      if (!c) clients.set(due, (c = new ProjectClient({ client, taskQueue, policy: secondsPolicy(due) })));
+      if (!c)
+        clients.set(due, (c = new ProjectClient({ client, taskQueue, policy: benchPolicy(due, opts) })));
       return c;
     };
 
@@ -653,10 +750,13 @@ async function main(): Promise<number> {
     const ids = Array.from({ length: opts.projects }, (_, i) => `b${tag}${String(i).padStart(5, '0')}`);
     const creationStart = Date.now();
     const targetMs = creationStart + opts.dueSeconds * 1000;
+    const targetOf = (i: number) =>
+      targetMs + Math.round((opts.deadlineSpreadSeconds * 1000 * i) / ids.length);
     await createProjects(clientFor, ids, {
       concurrency: opts.concurrency,
-      targetMs,
+      targetOf,
       align: opts.align,
+      reminderLeadSeconds: earliestReminder(opts),
       dueSeconds: opts.dueSeconds,
       signal: abort.signal,
     });
@@ -665,12 +765,12 @@ async function main(): Promise<number> {
     console.log(
       `creation: ${opts.projects} projects in ${sec(creationMs)} = ${(opts.projects / (creationMs / 1000)).toFixed(1)} projects/s`,
     );
-    // The first reminder fires 4 s before the (first) deadline: everything must be scheduled by then.
+    // The first reminder fires before the (first) deadline: everything must be scheduled by then.
     const tasks = await loadScheduledTasks(
       clientFor(opts.dueSeconds),
       ids,
       perProject,
-      targetMs - 6000,
+      targetMs - (earliestReminder(opts) + 2) * 1000,
       abort.signal,
     );
     const creationPeak = sampleProcess(workerPid)?.peakRssBytes ?? NaN;
@@ -708,6 +808,7 @@ async function main(): Promise<number> {
         const pid = pidOf('ferretdb');
         return pid ? sampleProcess(pid)?.cpuSeconds : undefined;
       })(),
+      idIndex: idIndexPid === undefined ? undefined : sampleProcess(idIndexPid)?.cpuSeconds,
       bench: sampleProcess(process.pid)?.cpuSeconds,
       machine: machineCpu(),
     };
@@ -777,6 +878,7 @@ async function main(): Promise<number> {
         const pid = pidOf('ferretdb');
         return pid ? sampleProcess(pid)?.cpuSeconds : undefined;
       })(),
+      idIndex: idIndexPid === undefined ? undefined : sampleProcess(idIndexPid)?.cpuSeconds,
       bench: sampleProcess(process.pid)?.cpuSeconds,
       machine: machineCpu(),
     };
@@ -802,7 +904,7 @@ async function main(): Promise<number> {
       const w = Math.floor((at - e.firstAt) / 10_000);
       if (w >= 0) windows[w] = (windows[w] ?? 0) + 1;
     }
-    const cpu = (k: 'worker' | 'temporal' | 'ferretdb' | 'bench') => {
+    const cpu = (k: 'worker' | 'temporal' | 'ferretdb' | 'idIndex' | 'bench') => {
       const a = cpuFrom[k];
       const b = cpuTo[k];
       return a === undefined || b === undefined ? null : Number((b - a).toFixed(1));
@@ -810,7 +912,7 @@ async function main(): Promise<number> {
     // CPU the rest of the machine used meanwhile (other people's jobs on a shared machine perturb the figures).
     const machineBusySeconds =
       cpuFrom.machine && cpuTo.machine ? (cpuTo.machine.busy - cpuFrom.machine.busy) / 100 : undefined;
-    const ours = (['worker', 'temporal', 'ferretdb', 'bench'] as const).reduce(
+    const ours = (['worker', 'temporal', 'ferretdb', 'idIndex', 'bench'] as const).reduce(
       (n, k) => n + (cpu(k) ?? 0),
       0,
     );
@@ -835,7 +937,10 @@ async function main(): Promise<number> {
     const results = {
       command:
         `npm run bench:deadlines -- --projects ${opts.projects} --due ${opts.dueSeconds} ` +
-        `--concurrency ${opts.concurrency}${opts.align ? '' : ' --spread'}`,
+        `--concurrency ${opts.concurrency}${opts.align ? '' : ' --spread'}` +
+        (opts.deadlineSpreadSeconds ? ` --deadline-spread ${opts.deadlineSpreadSeconds}` : '') +
+        ` --reminders ${opts.reminders.join(',')} --escalations ${opts.escalations.join(',')}` +
+        (opts.twin ? '' : ' --no-twin'),
       options: opts,
       environment: env,
       tasks: e.tasks,
@@ -869,6 +974,7 @@ async function main(): Promise<number> {
           worker: cpu('worker'),
           temporal: cpu('temporal'),
           ferretdb: cpu('ferretdb'),
+          ferretdbIdIndex: cpu('idIndex'),
           bench: cpu('bench'),
           otherProcesses: otherCpu,
         },
@@ -949,20 +1055,166 @@ async function main(): Promise<number> {
       `worker memory:    peak RSS ${mib(workerPeak)} (creation ${mib(creationPeak)}, burst ${mib(burstPeak)}; idle ${mib(idleRss)}); peak JS heap ${mib(worker.reported.heapUsed)}`,
     );
     console.log(
-      `CPU during burst: worker ${cpu('worker')} s, Temporal ${cpu('temporal')} s, FerretDB ${cpu('ferretdb')} s, bench ${cpu('bench')} s, other processes ${otherCpu ?? '?'} s; ` +
+      `CPU during burst: worker ${cpu('worker')} s, Temporal ${cpu('temporal')} s, FerretDB ${cpu('ferretdb')} s ` +
+        `(+ its index helper ${cpu('idIndex') ?? '?'} s), bench ${cpu('bench')} s, other processes ${otherCpu ?? '?'} s; ` +
         `machine busy ${Math.round((busyShare(cpuFrom.machine, cpuTo.machine) ?? NaN) * 100)} % of ${env.cpus} cores`,
     );
     console.log(
       `deliveries per 10 s from the first reminder: ${results.burst.deliveriesPer10sWindow.join(' ')}`,
     );
     console.log(`result:           ${complete ? 'COMPLETE' : 'INCOMPLETE'}`);
-    if (opts.json) {
-      writeFileSync(opts.json, JSON.stringify(results, null, 2) + '\n');
-      console.log(`results written to ${opts.json}`);
+
+    // ---- the bare-Temporal twin (issue 15 §1): the same N, the same instants, nothing of ours
+    let twin: DeadlineTwinResult | undefined;
+    let twinJson: Record<string, unknown> | undefined;
+    let table: ReturnType<typeof comparison> | undefined;
+    const scheduleEvents = e.reminders + e.escalations;
+    const appCpu = {
+      worker: cpu('worker'),
+      temporal: cpu('temporal'),
+      ferretdb: cpuTotal({ ferretdb: cpu('ferretdb'), idIndex: cpu('idIndex') }, ['ferretdb', 'idIndex']),
+    };
+    const appTotal = cpuTotal(appCpu, ['worker', 'temporal', 'ferretdb']);
+    const appPer1000 = {
+      worker: per1000(appCpu.worker, scheduleEvents),
+      temporal: per1000(appCpu.temporal, scheduleEvents),
+      ferretdb: per1000(appCpu.ferretdb, scheduleEvents),
+      total: per1000(appTotal, scheduleEvents),
+    };
+    console.log(
+      `CPU s per 1,000 events (${scheduleEvents}): worker ${appPer1000.worker ?? '?'}, Temporal ${appPer1000.temporal ?? '?'}, ` +
+        `FerretDB + index helper ${appPer1000.ferretdb ?? '?'}, total ${appPer1000.total ?? '?'}`,
+    );
+    if (opts.twin && !abort.signal.aborted) {
+      console.log('\n=== the bare-Temporal twin ===');
+      twinWorker = await startTwinWorker(stack.address);
+      const byProject = new Map<string, number[]>();
+      for (const t of tasks) {
+        const project = t.id.slice(0, t.id.indexOf('~'));
+        const instants = byProject.get(project) ?? [];
+        instants.push(...(t.schedule?.reminders ?? []), ...(t.schedule?.escalations ?? []).map((x) => x.at));
+        byProject.set(project, instants);
+      }
+      const twinPids = {
+        'twin worker (this process)': process.pid,
+        temporal: pidOf('temporal'),
+        ferretdb: pidOf('ferretdb'),
+        'ferretdb-id-index': idIndexPid,
+        'app worker (idle)': workerPid,
+      };
+      console.log(
+        `worker on ${twinWorker.taskQueue}; ${byProject.size} workflows woken at their project's instants ` +
+          `(moved by the time since the app's creation began), one no-op activity per wake`,
+      );
+      twin = await runDeadlineTwin({
+        client,
+        taskQueue: twinWorker.taskQueue,
+        schedules: [...byProject.values()],
+        appOrigin: creationStart,
+        concurrency: opts.concurrency,
+        pids: twinPids,
+        maxWaitMs: opts.maxWaitSeconds * 1000,
+        signal: abort.signal,
+      });
+      const tc = twin.cpu.processes;
+      const twinOurs = cpuTotal(tc, Object.keys(twinPids));
+      const twinOther =
+        twin.cpu.machineBusy === undefined
+          ? null
+          : Number(Math.max(0, twin.cpu.machineBusy * twin.cpu.wallSeconds * env.cpus - twinOurs).toFixed(1));
+      const twinCpu = {
+        worker: tc['twin worker (this process)'] ?? null,
+        temporal: tc.temporal ?? null,
+        ferretdb: cpuTotal(tc, ['ferretdb', 'ferretdb-id-index']),
+      };
+      const twinTotal = cpuTotal(twinCpu, ['worker', 'temporal', 'ferretdb']);
+      const twinLate = percentiles(twin.lateMs);
+      const s = (ms: number | undefined) => (ms === undefined ? null : Number((ms / 1000).toFixed(2)));
+      table = comparison([
+        ['burst to the last event, s', results.burst.lastEventRecordedAfterSeconds, twin.burstSeconds],
+        ['burst to the last event and delivery, s', results.burst.durationSeconds, twin.burstSeconds],
+        [
+          'finished after the last instant, s',
+          results.burst.behindScheduleAtEndSeconds,
+          twin.behindScheduleAtEndSeconds,
+        ],
+        ['fired late p50, s', s(events.firedLateness?.p50), s(twinLate?.p50)],
+        ['fired late p95, s', s(events.firedLateness?.p95), s(twinLate?.p95)],
+        ['CPU worker, s', appCpu.worker, twinCpu.worker],
+        ['CPU Temporal, s', appCpu.temporal, twinCpu.temporal],
+        ['CPU FerretDB (+ index helper), s', appCpu.ferretdb, twinCpu.ferretdb],
+        ['CPU total, s', appTotal, twinTotal],
+        [
+          'worker CPU s / 1,000 events',
+          per1000(appCpu.worker, scheduleEvents),
+          per1000(twinCpu.worker, scheduleEvents),
+        ],
+        [
+          'Temporal CPU s / 1,000 events',
+          per1000(appCpu.temporal, scheduleEvents),
+          per1000(twinCpu.temporal, scheduleEvents),
+        ],
+        [
+          'FerretDB CPU s / 1,000 events',
+          per1000(appCpu.ferretdb, scheduleEvents),
+          per1000(twinCpu.ferretdb, scheduleEvents),
+        ],
+        ['total CPU s / 1,000 events', per1000(appTotal, scheduleEvents), per1000(twinTotal, scheduleEvents)],
+        ['CPU of other processes, s (noise)', otherCpu, twinOther],
+      ]);
+      twinJson = {
+        ...twin,
+        lateMs: undefined,
+        lateness: twinLate,
+        events: scheduleEvents,
+        cpuSeconds: { ...twinCpu, total: twinTotal, otherProcesses: twinOther, processes: tc },
+        cpuSecondsPer1000Events: {
+          worker: per1000(twinCpu.worker, scheduleEvents),
+          temporal: per1000(twinCpu.temporal, scheduleEvents),
+          ferretdb: per1000(twinCpu.ferretdb, scheduleEvents),
+          total: per1000(twinTotal, scheduleEvents),
+        },
+        workerOptions: 'as worker/create-worker.ts: cache 1,000, 20 workflow-task pollers, ratio 0.5',
+      };
+      console.log(
+        `twin: ${twin.workflows} workflows, ${twin.wakes} wakes (${scheduleEvents} schedule events), created in ` +
+          `${twin.creationSeconds} s, ${twin.leadSeconds} s before its first instant; ` +
+          `${twin.completed}/${twin.workflows} completed; woke late by ${fmtLateness(twinLate)}`,
+      );
+      console.log(
+        `CPU during the twin's burst (${twin.cpu.wallSeconds} s wall): ` +
+          Object.entries(tc)
+            .map(([k, v]) => `${k} ${v ?? '?'} s`)
+            .join(', ') +
+          `; other processes ${twinOther ?? '?'} s; machine busy ${Math.round((twin.cpu.machineBusy ?? NaN) * 100)} %`,
+      );
+      console.log(
+        `\n=== app vs twin (${scheduleEvents} events: ${e.reminders} reminders + ${e.escalations} escalations) ===`,
+      );
+      for (const line of formatComparison(table)) console.log(line);
     }
-    ok = complete;
-    return complete ? 0 : 1;
+    const twinComplete = !twin || twin.completed === twin.workflows;
+    const out = {
+      ...results,
+      cpuSecondsPer1000Events: appPer1000,
+      twin: twinJson,
+      comparison: table,
+    };
+    const jsonFile =
+      opts.json ??
+      path.join(
+        repoRoot(),
+        'bench',
+        'results',
+        `deadlines-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
+      );
+    mkdirSync(path.dirname(jsonFile), { recursive: true });
+    writeFileSync(jsonFile, JSON.stringify(out, null, 2) + '\n');
+    console.log(`results written to ${jsonFile}`);
+    ok = complete && twinComplete;
+    return ok ? 0 : 1;
   } finally {
+    await twinWorker?.stop().catch((err: unknown) => console.error('stopping the twin worker:', err));
     await worker?.stop().catch((err: unknown) => console.error('stopping the worker:', err));
     await sink.close();
     await connection?.close().catch(() => undefined);

@@ -2,7 +2,7 @@
  * Linux /proc readings for benchmarks: resident memory (current and peak) and CPU time of one process, and the
  * machine's busy share. Everything returns undefined off Linux or once the process is gone.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every mainstream Linux build. */
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -70,4 +70,28 @@ export function machineCpu(): CpuTicks | undefined {
 export function busyShare(from: CpuTicks | undefined, to: CpuTicks | undefined): number | undefined {
   if (!from || !to || to.total <= from.total) return undefined;
   return (to.busy - from.busy) / (to.total - from.total);
+}
+
+/** Direct children of `ppid` whose command name (/proc/<pid>/stat, at most 15 characters) starts with `prefix`. */
+export function childPidsNamed(ppid: number, prefix: string): number[] {
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // Fields after the command name: state is field 3, ppid field 4.
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent === ppid && comm.startsWith(prefix.slice(0, 15))) out.push(Number(entry));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
 }

@@ -66,14 +66,23 @@ export function createJointMeetings(deps: {
     get,
     waitingReviews,
 
-    /** Scheduled on the month's last working day by the work calendar (a year without data is refused). */
-    async create(month: string, by: string): Promise<JointMeetingDoc> {
-      const { calendar } = await loadWorkCalendar(deps.calendarModels);
+    /**
+     * Scheduled on `date` when the leading group names a day of the month, else on the month's last working day by
+     * the work calendar (a year without data is refused).
+     */
+    async create(month: string, by: string, date?: string): Promise<JointMeetingDoc> {
       let scheduledOn: string;
-      try {
-        scheduledOn = calendar.lastWorkingDayOfMonth(Number(month.slice(0, 4)), Number(month.slice(5, 7)));
-      } catch (err) {
-        throw new MeetingError('INVALID', (err as Error).message, 'month');
+      if (date !== undefined) {
+        if (date.slice(0, 7) !== month)
+          throw new MeetingError('INVALID', `the meeting of ${month} is held in ${month}`, 'date');
+        scheduledOn = date;
+      } else {
+        const { calendar } = await loadWorkCalendar(deps.calendarModels);
+        try {
+          scheduledOn = calendar.lastWorkingDayOfMonth(Number(month.slice(0, 4)), Number(month.slice(5, 7)));
+        } catch (err) {
+          throw new MeetingError('INVALID', (err as Error).message, 'month');
+        }
       }
       const at = new Date();
       const doc: JointMeetingDoc = {

@@ -268,7 +268,8 @@ export function reviewRoutes(deps: ApiDeps): AnyRouteSpec[] {
     route({
       method: 'post',
       path: '/joint-meetings',
-      summary: '月度联席会议：the leading group schedules a month’s joint meeting on its last working day',
+      summary:
+        '月度联席会议：the leading group schedules a month’s joint meeting, on its last working day unless it names another day of the month',
       tag: 'Joint meetings',
       roles: ['leader'],
       body: R.CreateMeetingBody,
@@ -277,7 +278,7 @@ export function reviewRoutes(deps: ApiDeps): AnyRouteSpec[] {
       problems: [409, 422],
       handler: async ({ body, actor, res }) => {
         leadingGroupOnly(actor);
-        const { _id, ...m } = await mapped(meetings.create(body.month, actor.userId));
+        const { _id, ...m } = await mapped(meetings.create(body.month, actor.userId, body.date));
         res.setHeader('Location', `/api/v1/joint-meetings/${_id}`);
         return { month: _id, ...m };
       },

@@ -259,6 +259,13 @@ export const reviewOutputHandlers: Pick<
       throw new DomainError('INVALID_DATA', 'the joint meeting deciding it must have been held', {
         field: 'meetingMonth',
       });
+    // The meeting decides the reviews put to it: one held before this review opened did not see it.
+    if (meetingDate < shanghaiDay(task.openedAt))
+      throw new DomainError(
+        'INVALID_DATA',
+        `the joint meeting of ${meetingMonth} was held on ${meetingDate}, before this review was put to it`,
+        { field: 'meetingMonth' },
+      );
     if (a.returned) {
       requireText(a.opinion, 'opinion', 2000);
       closeTask(ctx, task, { decision: 'RETURN', opinion: a.opinion, result: { meeting: a.meeting } });

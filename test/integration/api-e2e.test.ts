@@ -83,7 +83,7 @@ test('a whole lifecycle driven only through the API by the roles that own each s
   );
   expect((await post('ndrc/reviewer', `/tasks/${late.taskId}/decision`, EXAMPLES.decision)).status).toBe(200);
 
-  // 专业评审 with its three assessments recommends it; the joint meeting (last month's, held) includes it in the
+  // 专业评审 with its three assessments recommends it; this month's joint meeting, convened today, includes it in the
   // 重点项目库 with its fund allocation.
   const t2 = await inboxTask('sg-urban/leader', id);
   expect(
@@ -100,16 +100,15 @@ test('a whole lifecycle driven only through the API by the roles that own each s
   ).toBe(200);
   const t3 = await inboxTask('leading-group/leader', id);
   const today = new Date(Date.now() + 8 * 3_600_000);
-  const lastMonth = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - 1, 1))
-    .toISOString()
-    .slice(0, 7);
-  expect((await post('leading-group/leader', '/joint-meetings', { month: lastMonth })).status).toBeLessThan(
-    300,
-  );
+  const day = today.toISOString().slice(0, 10);
+  const thisMonth = day.slice(0, 7);
+  expect(
+    (await post('leading-group/leader', '/joint-meetings', { month: thisMonth, date: day })).status,
+  ).toBeLessThan(300);
   expect(
     (
       await post('leading-group/leader', `/tasks/${t3.taskId}/comprehensive-review`, {
-        meetingMonth: lastMonth,
+        meetingMonth: thisMonth,
         included: true,
         opinion: '纳入年度重点项目库',
         fundAllocation: { amountYuan: 50_000_000, sourceType: 'SPECIAL_BONDS', year: today.getUTCFullYear() },

@@ -3,7 +3,6 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { CREATE_PROJECT_EXAMPLE, EXAMPLES } from '../../api/schemas';
 import { REVIEW_EXAMPLES } from '../../api/review-schemas';
-import { addMonths } from '../../activities/deadlines';
 import { shanghaiDayOf } from '../../calendar';
 import { createNotificationModels, setOrgChannels } from '../../db/notification-models';
 import { eventually, startTestSystem, type TestSystem } from '../support/harness';
@@ -291,10 +290,10 @@ test('a project the special group does not recommend goes on as a non-key projec
 });
 
 test('a joint meeting includes two government-invested projects in the 重点项目库 with their fund allocations; the leading group approves the annual list and it is published', async () => {
-  // Arrange: last month's meeting, already held; two recommended government-invested projects waiting for it.
-  const month = addMonths(today().slice(0, 7), -1);
+  // Arrange: this month's meeting, convened today; two recommended government-invested projects waiting for it.
+  const month = today().slice(0, 7);
   const year = Number(month.slice(0, 4));
-  const meeting = await post('leading-group/leader', '/joint-meetings', { month });
+  const meeting = await post('leading-group/leader', '/joint-meetings', { month, date: today() });
   expect(meeting.status).toBe(201);
   const projects = [];
   for (const name of ['临汾市城区供热管网改造工程', '临汾市汾河生态修复二期工程']) {
@@ -410,67 +409,88 @@ test('a joint meeting includes two government-invested projects in the 重点项
   }
 });
 
-test('the comprehensive review’s deadline follows its joint meeting when the leading group postpones it', async () => {
-  // Arrange: a recommended project waits for the next joint meeting.
-  const { id, t2, t3 } = await atSpecialistReview({ name: '临汾市第二水厂扩建工程' });
-  expect(
-    (await post('sg-urban/leader', `/tasks/${t2}/specialist-review`, { outcome: 'RECOMMENDED', assessments }))
-      .status,
-  ).toBe(200);
-  const dueDayOf = async () => {
-    const inbox = await get('leading-group/leader', '/tasks');
-    const item = (inbox.body.tasks as { taskId: string; dueAt: string | null }[]).find(
-      (t) => t.taskId === t3,
-    );
-    return item?.dueAt ? shanghaiDayOf(Date.parse(item.dueAt)) : undefined;
-  };
-  const scheduledDay = (await eventually(dueDayOf, (d) => d !== undefined))!;
-  const month = scheduledDay.slice(0, 7);
-  const created = await post('leading-group/leader', '/joint-meetings', { month });
-  const to = dayPlus(scheduledDay, 3);
+// This month's meeting of the suite above is held today; a postponement needs a month whose meeting is still to
+// come, so this test has a system (and database) of its own.
+describe('on a system of its own', () => {
+  let shared: { sys: TestSystem; app: Express };
+  beforeAll(async () => {
+    shared = { sys, app };
+    const policy = secondsPolicy(600);
+    policy.review.tier3.deadline = { nextMonthlyMeeting: true };
+    sys = await startTestSystem({ policy });
+    app = testApp(sys);
+  });
+  afterAll(async () => {
+    await sys.close();
+    ({ sys, app } = shared);
+  });
 
-  // Act
-  const byGroup = await post('sg-urban/leader', `/joint-meetings/${month}/postponement`, {
-    to,
-    reason: '顺延',
-  });
-  const earlier = await post('leading-group/leader', `/joint-meetings/${month}/postponement`, {
-    to: dayPlus(scheduledDay, -1),
-    reason: '提前',
-  });
-  const postponed = await post('leading-group/leader', `/joint-meetings/${month}/postponement`, {
-    to,
-    reason: '市长出席省级会议，联席会议顺延',
-  });
-  const movedDay = await eventually(dueDayOf, (d) => d === to);
-  const decidedBeforeHeld = await post('leading-group/leader', `/tasks/${t3}/comprehensive-review`, {
-    meetingMonth: month,
-    included: false,
-  });
-  const view = await get('leading-group/leader', `/joint-meetings/${month}`);
+  test('the comprehensive review’s deadline follows its joint meeting when the leading group postpones it', async () => {
+    // Arrange: a recommended project waits for the next joint meeting.
+    const { id, t2, t3 } = await atSpecialistReview({ name: '临汾市第二水厂扩建工程' });
+    expect(
+      (
+        await post('sg-urban/leader', `/tasks/${t2}/specialist-review`, {
+          outcome: 'RECOMMENDED',
+          assessments,
+        })
+      ).status,
+    ).toBe(200);
+    const dueDayOf = async () => {
+      const inbox = await get('leading-group/leader', '/tasks');
+      const item = (inbox.body.tasks as { taskId: string; dueAt: string | null }[]).find(
+        (t) => t.taskId === t3,
+      );
+      return item?.dueAt ? shanghaiDayOf(Date.parse(item.dueAt)) : undefined;
+    };
+    const scheduledDay = (await eventually(dueDayOf, (d) => d !== undefined))!;
+    const month = scheduledDay.slice(0, 7);
+    const created = await post('leading-group/leader', '/joint-meetings', { month });
+    const to = dayPlus(scheduledDay, 3);
 
-  // Assert
-  expect(created.status).toBe(201);
-  expect(created.body.scheduledOn).toBe(scheduledDay);
-  expect(byGroup.status).toBe(403);
-  expect(earlier.status).toBe(422);
-  expect(postponed.status).toBe(200);
-  expect(postponed.body.failed).toEqual([]);
-  expect((postponed.body.rescheduled as { projectId: string }[]).map((r) => r.projectId)).toContain(id);
-  expect(movedDay).toBe(to);
-  const task = (await sys.projects.query(id)).tasks.find((t) => t.id === t3)!;
-  expect(task.deadline?.basis).toContain(`顺延至 ${to}`);
-  expect(decidedBeforeHeld.status).toBe(409);
-  expect(decidedBeforeHeld.body.type).toMatch(/meeting-not-held$/);
-  expect(view.body).toMatchObject({
-    scheduledOn: scheduledDay,
-    date: to,
-    held: false,
-    postponements: [
-      expect.objectContaining({ from: scheduledDay, to, reason: '市长出席省级会议，联席会议顺延' }),
-    ],
+    // Act
+    const byGroup = await post('sg-urban/leader', `/joint-meetings/${month}/postponement`, {
+      to,
+      reason: '顺延',
+    });
+    const earlier = await post('leading-group/leader', `/joint-meetings/${month}/postponement`, {
+      to: dayPlus(scheduledDay, -1),
+      reason: '提前',
+    });
+    const postponed = await post('leading-group/leader', `/joint-meetings/${month}/postponement`, {
+      to,
+      reason: '市长出席省级会议，联席会议顺延',
+    });
+    const movedDay = await eventually(dueDayOf, (d) => d === to);
+    const decidedBeforeHeld = await post('leading-group/leader', `/tasks/${t3}/comprehensive-review`, {
+      meetingMonth: month,
+      included: false,
+    });
+    const view = await get('leading-group/leader', `/joint-meetings/${month}`);
+
+    // Assert
+    expect(created.status).toBe(201);
+    expect(created.body.scheduledOn).toBe(scheduledDay);
+    expect(byGroup.status).toBe(403);
+    expect(earlier.status).toBe(422);
+    expect(postponed.status).toBe(200);
+    expect(postponed.body.failed).toEqual([]);
+    expect((postponed.body.rescheduled as { projectId: string }[]).map((r) => r.projectId)).toContain(id);
+    expect(movedDay).toBe(to);
+    const task = (await sys.projects.query(id)).tasks.find((t) => t.id === t3)!;
+    expect(task.deadline?.basis).toContain(`顺延至 ${to}`);
+    expect(decidedBeforeHeld.status).toBe(409);
+    expect(decidedBeforeHeld.body.type).toMatch(/meeting-not-held$/);
+    expect(view.body).toMatchObject({
+      scheduledOn: scheduledDay,
+      date: to,
+      held: false,
+      postponements: [
+        expect.objectContaining({ from: scheduledDay, to, reason: '市长出席省级会议，联席会议顺延' }),
+      ],
+    });
+    expect((view.body.waiting as { taskId: string }[]).map((w) => w.taskId)).toContain(t3);
   });
-  expect((view.body.waiting as { taskId: string }[]).map((w) => w.taskId)).toContain(t3);
 });
 
 test('a special group’s 重点项目建议清单 lists its recommended project and exports as an .xlsx that reads back', async () => {
