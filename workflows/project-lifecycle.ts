@@ -24,7 +24,7 @@ import {
 import { ProjectNextDeadlineAttr, ProjectOverdueAttr, ProjectStageAttr } from '../domain/search-attributes';
 import { snapshotOf, type ProjectSnapshot, type ProjectState } from '../domain/state';
 import { fireDue, nextDeadline, nextWakeAt } from '../domain/time';
-import { openDueReports } from '../domain/monthly-reports';
+import { REPORTING_STAGES, openDueReports, startReportObligation } from '../domain/monthly-reports';
 import { blockerChangedSignal, actionUpdates, getProjectQuery, type ProjectLifecycleInput } from './messages';
 import { projectBlocker } from './project-blocker';
 import {
@@ -90,6 +90,9 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
 
   const timed = patched(TASK_DEADLINES_PATCH);
   const reportsOwed = timed && patched(MONTHLY_REPORT_PATCH);
+  // A project already in 前期 or 实施 when the obligation came in (its first run under this code) owes from now on.
+  if (reportsOwed && !s.reportObligation && REPORTING_STAGES.includes(s.stage))
+    startReportObligation(s, policy, Date.now());
   const clockRules = clockRulesOfRun();
   const indexed = { stage: '', overdue: false, nextDeadline: -1 };
   const sync: ReadModelSyncState = { running: false, failure: undefined };

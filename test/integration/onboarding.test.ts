@@ -1,6 +1,8 @@
 import request from 'supertest';
 import type { Express } from 'express';
-import { CREATE_PROJECT_EXAMPLES } from '../../api/schemas';
+import { CREATE_PROJECT_EXAMPLE, CREATE_PROJECT_EXAMPLES } from '../../api/schemas';
+import { createInitialState } from '../../domain/lifecycle';
+import { projectWorkflowId, type ProjectDetails } from '../../domain/project';
 import { eventually, startTestSystem, type TestSystem } from '../support/harness';
 import { secondsPolicy } from '../support/policies';
 import { testApp } from '../support/api';
@@ -271,4 +273,29 @@ test('only the organisations the policy names onboard; an owner still creates a 
   });
   expect(draftByReviewer.status).toBe(403);
   expect(draftByReviewer.body.type).toBe('https://project-pipeline.dev/problems/draft-by-applicant');
+});
+
+test('a project already in 前期 when the monthly report came in owes it from its next run on', async () => {
+  // Arrange: the state a run recorded before the obligation existed hands over by continue-as-new
+  const projectId = `pold${Date.now()}`;
+  const details = { ...CREATE_PROJECT_EXAMPLE, ownerOrg: 'yaodu' } as ProjectDetails;
+  const owner = { userId: 'u', org: 'yaodu', roles: ['applicant'] };
+  const state = createInitialState(projectId, details, sys.policy, owner, Date.now());
+  state.stage = 'PRE_CONSTRUCTION';
+  delete state.reportObligation;
+
+  // Act
+  await sys.client.workflow.start('projectLifecycle', {
+    taskQueue: sys.taskQueue,
+    workflowId: projectWorkflowId(projectId),
+    args: [{ projectId, details, policy: sys.policy, createdBy: owner, state }],
+  });
+
+  // Assert: its first month's report falls due like any other project's
+  const owed = await eventually(
+    () => sys.projects.query(projectId),
+    (p) => p.tasks.some((t) => t.kind === 'REPORT'),
+    30_000,
+  );
+  expect(owed.reportObligation?.firstPeriod).toMatch(/^\d{4}-\d{2}$/);
 });
