@@ -2,7 +2,8 @@
  * API approvals benchmark (a script, not a timed test):
  *
  *   npm run bench:api -- [--projects 200] [--concurrency 8] [--order interleaved|project|department]
- *                        [--poll-ms 20] [--visible-timeout-ms 30000] [--max-seconds 1200] [--json out.json]
+ *                        [--poll-ms 20] [--visible-timeout-ms 30000] [--max-seconds 1200] [--no-twin]
+ *                        [--json out.json]
  *
  * Starts its own real stack (Temporal dev server + FerretDB on free ports in a temporary directory, exactly as
  * the jest global setup does), a real worker in this process (test/support/harness.ts) and the real API app
@@ -24,25 +25,47 @@
  *   project                a project's four decisions back to back: concurrent updates of one workflow;
  *   department             round r decides task r of every project: concurrent decisions of one department.
  *
+ * Then, on the same stack and in the same process, the bare-Temporal twin (bench/twin.ts): one workflow per
+ * project whose Update handler sets a field, behind a tiny HTTP handler that verifies the same JWTs; the same
+ * decisions in the same order at the same concurrency, each an Update followed by one query (GET). The report
+ * ends with the app's figures, the twin's and their ratio; the JSON goes to --json or bench/results/.
+ *
  * Every loop is bounded in count and time; the run stops by itself (also on SIGINT/SIGTERM, and a watchdog
  * after --max-seconds) and tears the stack down: HTTP server, worker, connections, FerretDB, Temporal, temp dir.
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import globalSetup from '../test/support/global-setup';
 import globalTeardown from '../test/support/global-teardown';
 import { startTestSystem, type TestSystem } from '../test/support/harness';
-import { testApp, token } from '../test/support/api';
+import { TEST_JWT_SECRET, testApp, token } from '../test/support/api';
 import { CREATE_PROJECT_EXAMPLE, EXAMPLES } from '../api/schemas';
 import { loadPolicy } from '../policy/load';
 import type { ManagedProcess } from '../infra/processes';
+import { repoRoot } from '../infra/local-stack';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { historyBreakdown, type HistoryBreakdown } from './api-history';
 import { cpuWindow, formatSummary, summarize, Tally, type CpuWindow, type LatencySummary } from './api-stats';
+import { childPidsNamed } from './proc-stats';
+import {
+  comparison,
+  cpuTotal,
+  formatComparison,
+  historyCounts,
+  historyRows,
+  per1000,
+  runFieldTwin,
+  startTwinApi,
+  startTwinWorker,
+  type FieldTwinResult,
+  type TwinApi,
+  type TwinWorker,
+} from './twin';
 
 // ------------------------------------------------------------------------------------------ options
 
@@ -56,6 +79,7 @@ interface Options {
   visibleTimeoutMs: number;
   maxSeconds: number;
   settleSeconds: number;
+  twin: boolean;
   json: string | undefined;
 }
 
@@ -78,6 +102,7 @@ function options(argv: string[]): Options {
       'visible-timeout-ms': { type: 'string' },
       'max-seconds': { type: 'string' },
       'settle-seconds': { type: 'string' },
+      'no-twin': { type: 'boolean' },
       json: { type: 'string' },
     },
     strict: true,
@@ -93,6 +118,7 @@ function options(argv: string[]): Options {
     visibleTimeoutMs: intOption('visible-timeout-ms', values['visible-timeout-ms'], 30_000, 100, 600_000),
     maxSeconds: intOption('max-seconds', values['max-seconds'], 1200, 10, 86_400),
     settleSeconds: intOption('settle-seconds', values['settle-seconds'], 600, 0, 86_400),
+    twin: !values['no-twin'],
     json: values.json,
   };
 }
@@ -274,6 +300,8 @@ async function main(): Promise<number> {
   const errors = new Tally();
   let sys: TestSystem | undefined;
   let server: Server | undefined;
+  let twinWorker: TwinWorker | undefined;
+  let twinApi: TwinApi | undefined;
   let exitCode = 0;
   try {
     const tSetup = performance.now();
@@ -477,6 +505,8 @@ async function main(): Promise<number> {
 
     const pids: Record<string, number | undefined> = { 'node (API + worker + load)': process.pid };
     for (const p of (globalThis as { __stack?: ManagedProcess[] }).__stack ?? []) pids[p.name] = p.child.pid;
+    // FerretDB's index helper (infra/local-stack.ts) is a child of this process; its CPU is FerretDB's cost too.
+    pids['ferretdb-id-index'] = childPidsNamed(process.pid, 'ferretdb-id-index')[0];
     const samples: DecisionSample[] = [];
     const endCpu = cpuWindow(pids);
     const getsBefore = getLatencies.length;
@@ -563,6 +593,38 @@ async function main(): Promise<number> {
       }
     }
 
+    // ---- the bare-Temporal twin: the same decisions, in the same order, at the same concurrency
+    let twin: FieldTwinResult | undefined;
+    if (opts.twin && !stopping) {
+      console.log(
+        'the twin: bundling bench/twin-workflows.ts, starting its worker and HTTP handler in this process',
+      );
+      twinWorker = await startTwinWorker(process.env.TEST_TEMPORAL_ADDRESS!);
+      twinApi = await startTwinApi(sys.client, TEST_JWT_SECRET);
+      const indexOf = new Map(projectIds.map((id, i) => [id, i]));
+      const twinDecisions = await Promise.all(
+        decisions.map(async (d) => ({
+          workflow: indexOf.get(d.projectId) ?? 0,
+          key: d.taskId.slice(d.taskId.indexOf('~') + 1),
+          jwt: await reviewerOf(d.org),
+        })),
+      );
+      twin = await runFieldTwin({
+        client: sys.client,
+        taskQueue: twinWorker.taskQueue,
+        api: twinApi,
+        workflows: projectIds.length,
+        decisions: twinDecisions,
+        concurrency: opts.concurrency,
+        pids,
+        shouldStop: () => stopping,
+      });
+      console.log(
+        `twin: ${twin.ok}/${twin.count} updates visible in ${twin.wallSeconds} s (${projectIds.length} workflows ` +
+          `started in ${twin.startSeconds} s); errors ${JSON.stringify(twin.errors)}`,
+      );
+    }
+
     // ---- report
     const throughput = decided.ok / decideWall;
     const ownCpu = Object.values(cpu.processes).reduce<number>((a, b) => a + (b ?? 0), 0);
@@ -621,6 +683,104 @@ async function main(): Promise<number> {
       `errors (by call → status): ${errors.total === 0 ? 'none' : JSON.stringify(errors.toJSON())}`,
       `total run time ${((performance.now() - started) / 1000).toFixed(1)} s${stopping ? ` (stopped early: ${stopReason})` : ''}`,
     ];
+    // ---- app vs twin: CPU per process and per 1,000 decisions, and the ratios
+    const NODE = 'node (API + worker + load)';
+    const cpuOf = (w: CpuWindow) => {
+      const parts = {
+        node: w.processes[NODE] ?? null,
+        temporal: w.processes.temporal ?? null,
+        ferretdb: cpuTotal(w.processes, ['ferretdb', 'ferretdb-id-index']),
+      };
+      const total = cpuTotal(parts, ['node', 'temporal', 'ferretdb']);
+      const other =
+        w.machineBusy === undefined
+          ? null
+          : Math.round(
+              Math.max(
+                0,
+                w.machineBusy * w.wallSeconds * os.cpus().length -
+                  cpuTotal(w.processes, Object.keys(w.processes)),
+              ) * 10,
+            ) / 10;
+      return { ...parts, total, other };
+    };
+    const perK = (c: ReturnType<typeof cpuOf>, n: number) => ({
+      node: per1000(c.node, n),
+      temporal: per1000(c.temporal, n),
+      ferretdb: per1000(c.ferretdb, n),
+      total: per1000(c.total, n),
+    });
+    const appCpu = cpuOf(cpu);
+    const appPerK = perK(appCpu, decided.ok);
+    lines.push(
+      `CPU s per 1,000 decisions: node ${appPerK.node ?? '?'}, Temporal ${appPerK.temporal ?? '?'}, ` +
+        `FerretDB + index helper ${appPerK.ferretdb ?? '?'}, total ${appPerK.total ?? '?'}`,
+    );
+    let table: ReturnType<typeof comparison> | undefined;
+    let twinJson: Record<string, unknown> | undefined;
+    // What Temporal stored during each decision phase (read after both, so the reads perturb neither).
+    const count = (taskQueue: string, fromMs: number, toMs: number) =>
+      historyCounts(sys!.client, { taskQueue, fromMs, toMs, limit: 3000 }).catch((err: unknown) => {
+        console.error(`counting history events failed: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      });
+    const appHistory = stopping ? undefined : await count(sys.taskQueue, decideFromMs, decideToMs);
+    const twinHistory =
+      twin && twinWorker && !stopping ? await count(twinWorker.taskQueue, twin.fromMs, twin.toMs) : undefined;
+    if (appHistory)
+      lines.push(
+        `history during the decisions: ${appHistory.events} events (${(appHistory.events / decided.ok).toFixed(1)} per decision), ` +
+          `${appHistory.workflowTasks} workflow tasks, ${appHistory.activities} activities, ${appHistory.updates} updates, ` +
+          `${appHistory.workflowsStarted} workflows started; by workflow type ${JSON.stringify(appHistory.eventsByWorkflowType)}`,
+      );
+    if (twin) {
+      const twinCpu = cpuOf(twin.cpu);
+      const twinPerK = perK(twinCpu, twin.ok);
+      table = comparison([
+        ['decisions visible per second', Math.round(throughput * 10) / 10, twin.throughputPerSecond],
+        ['decision phase, s', Math.round(decideWall * 100) / 100, twin.wallSeconds],
+        ['POST p50, ms', decided.post?.p50, twin.post?.p50],
+        ['POST p95, ms', decided.post?.p95, twin.post?.p95],
+        ['request → visible p50, ms', decided.visible?.p50, twin.visible?.p50],
+        ['request → visible p95, ms', decided.visible?.p95, twin.visible?.p95],
+        ['CPU node (API + worker + load), s', appCpu.node, twinCpu.node],
+        ['CPU Temporal, s', appCpu.temporal, twinCpu.temporal],
+        ['CPU FerretDB (+ index helper), s', appCpu.ferretdb, twinCpu.ferretdb, false],
+        ['CPU total, s', appCpu.total, twinCpu.total],
+        ['node CPU s / 1,000 decisions', appPerK.node, twinPerK.node],
+        ['Temporal CPU s / 1,000 decisions', appPerK.temporal, twinPerK.temporal],
+        ['FerretDB CPU s / 1,000 decisions', appPerK.ferretdb, twinPerK.ferretdb, false],
+        ['total CPU s / 1,000 decisions', appPerK.total, twinPerK.total],
+        ['CPU of other processes, s (noise)', appCpu.other, twinCpu.other, false],
+        ...historyRows(appHistory, twinHistory, decided.ok, 'decision', {
+          app: appCpu.temporal,
+          twin: twinCpu.temporal,
+        }),
+      ]);
+      twinJson = {
+        ...twin,
+        cpuSeconds: twinCpu,
+        cpuSecondsPer1000Decisions: twinPerK,
+        history: twinHistory,
+        shape:
+          'one workflow per project, an Update handler that sets a field, behind express + jose (HS256, the ' +
+          "app's tokens); each Update followed by one query through GET; worker tuned as worker/create-worker.ts",
+      };
+      lines.push(
+        `twin: ${twin.ok}/${twin.count} Updates + queries in ${twin.wallSeconds} s; errors ${JSON.stringify(twin.errors)}`,
+        formatSummary('  twin POST (Update)', twin.post),
+        formatSummary('  twin request → visible (Update + query)', twin.visible),
+        formatSummary('  twin GET (query)', twin.get),
+        `  twin CPU (${twin.cpu.wallSeconds} s wall): ` +
+          Object.entries(twin.cpu.processes)
+            .map(([name, v]) => `${name} ${v ?? '?'} s`)
+            .join(', ') +
+          `; machine busy ${twin.cpu.machineBusy === undefined ? '?' : `${(twin.cpu.machineBusy * 100).toFixed(0)}%`}`,
+        '',
+        `=== app vs twin (${decided.ok} decisions, concurrency ${opts.concurrency}) ===`,
+        ...formatComparison(table),
+      );
+    }
     console.log(lines.join('\n'));
     const summary = {
       at: new Date().toISOString(),
@@ -642,19 +802,30 @@ async function main(): Promise<number> {
         polls: pollsDuringDecisions,
         pollGet: summarize(getLatencies.slice(getsBefore)),
         cpu,
+        cpuSeconds: appCpu,
+        cpuSecondsPer1000Decisions: appPerK,
+        historyCounts: appHistory,
       },
       history,
       inbox: { before: inboxBefore, staleAfter: staleInbox, get: summarize(inboxMs) },
       finalStages: stages,
       errors: errors.toJSON(),
       stoppedEarly: stopping ? stopReason : undefined,
+      twin: twinJson,
+      comparison: table,
     };
-    if (opts.json) writeFileSync(opts.json, JSON.stringify(summary, null, 2) + '\n');
+    const jsonFile =
+      opts.json ??
+      path.join(repoRoot(), 'bench', 'results', `api-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    mkdirSync(path.dirname(jsonFile), { recursive: true });
+    writeFileSync(jsonFile, JSON.stringify(summary, null, 2) + '\n');
+    console.log(`results written to ${jsonFile}`);
     console.log(`SUMMARY ${JSON.stringify(summary)}`);
     const incomplete =
       decided.ok !== decisions.length ||
       decisions.length !== opts.projects * k ||
-      Object.values(staleInbox).some((n) => n !== 0);
+      Object.values(staleInbox).some((n) => n !== 0) ||
+      (twin !== undefined && twin.ok !== twin.count);
     if (stopping || incomplete) exitCode = 1;
   } catch (err) {
     console.error(err);
@@ -667,6 +838,8 @@ async function main(): Promise<number> {
       s.closeAllConnections();
       await bounded('closing the HTTP server', closed, 10_000);
     }
+    if (twinApi) await bounded('closing the twin HTTP handler', twinApi.close(), 10_000);
+    if (twinWorker) await bounded('stopping the twin worker', twinWorker.stop(), 30_000);
     // The worker's shutdown waits for activities in flight; if the read model is far behind that can take long.
     // Then the stack goes first (the activities fail fast without FerretDB) and the close gets a second chance.
     let settled = false;

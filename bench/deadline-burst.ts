@@ -1,7 +1,7 @@
 /**
  * Benchmark: a burst of deadlines. N projects are created and submitted (each opens one tier-1 review task per
- * screening department: 4 with the standard fixture, so 500 projects = 2,000 open tasks) under the seconds
- * policy (test/support/policies.ts), so all their deadlines fall within one minute. Every task then reminds
+ * screening department: 5 with the standard fixture since 初审, so 400 projects = 2,000 open tasks) under the
+ * seconds policy (test/support/policies.ts), so all their deadlines fall within one minute. Every task then reminds
  * three times and escalates L1 → L4 with nobody acting; each step is recorded in the audit trail and delivered
  * to a loopback webhook per organisation. The script reports how long the burst took (first reminder instant →
  * last event recorded and last webhook delivered), lateness against the schedule, duplicates, outbox
@@ -14,9 +14,9 @@
  * per project, woken at that project's instants (the same N, the same instants moved to the twin's own start),
  * one no-op activity per wake; and prints the app's figures, the twin's and their ratio.
  *
- *   npm run bench:deadlines                        # 500 projects, 2,000 tasks
+ *   npm run bench:deadlines                        # 500 projects, 2,500 tasks
  *   npm run bench:deadlines -- --projects 50       # a quick check
- *   npm run bench:deadlines -- --projects 500 --peer   # the peer's schedule (issue 15)
+ *   npm run bench:deadlines -- --projects 400 --peer   # the peer's schedule (issue 15): 2,000 deadlines
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -50,7 +50,10 @@ import { busyShare, childPidsNamed, machineCpu, resetPeakRss, sampleProcess } fr
 import {
   comparison,
   cpuTotal,
+  type ComparisonInput,
   formatComparison,
+  historyCounts,
+  historyRows,
   per1000,
   runDeadlineTwin,
   startTwinWorker,
@@ -69,7 +72,7 @@ const DEFAULT_ESCALATIONS = [1, 2, 3, 4];
 /** Issue 15: the peer's schedule, 2,000 deadlines spread over a minute, 7 boundary timers per task. */
 const PEER = { deadlineSpreadSeconds: 60, reminders: [30, 10, 0], escalations: [10, 20, 30, 40] };
 const USAGE = `usage: node dist-test/bench/deadline-burst.js [options]
-  --projects N      projects to create and submit (1..5000, default 500; 4 tasks each)
+  --projects N      projects to create and submit (1..5000, default 500; 5 tasks each)
   --due S           seconds from the start of creation to the common deadline of every task
                     (30..3600, default 240); creation must end ${MIN_LEAD_SECONDS} s plus the earliest
                     reminder's offset before it. Each project gets the seconds policy with the deadline that
@@ -90,6 +93,8 @@ const USAGE = `usage: node dist-test/bench/deadline-burst.js [options]
   --wait-quiet S    first wait up to S seconds (0..3600, default 0) for the machine to be idle
                     (other processes below 20 % CPU), for a shared machine
   --no-twin         skip the bare-Temporal twin (bench/twin.ts) that runs after the app's burst
+  --history-limit N read the Temporal histories of the burst (and the twin's) when there are at most N
+                    workflows on the queue (default 3000; 0: never): events, workflow tasks, activities
   --json FILE       write the results as JSON there (default bench/results/deadlines-<time>.json)
   --keep-stack      keep the temporary stack directory (Temporal/FerretDB data and logs)`;
 
@@ -106,6 +111,7 @@ interface Options {
   /** Seconds after the deadline, L1..L4. */
   escalations: number[];
   twin: boolean;
+  historyLimit: number;
   json: string | undefined;
   keepStack: boolean;
 }
@@ -122,6 +128,7 @@ function parseArgs(argv: string[]): Options {
     reminders: DEFAULT_REMINDERS,
     escalations: DEFAULT_ESCALATIONS,
     twin: true,
+    historyLimit: 3000,
     json: undefined,
     keepStack: false,
   };
@@ -180,6 +187,9 @@ function parseArgs(argv: string[]): Options {
         o.deadlineSpreadSeconds = PEER.deadlineSpreadSeconds;
         o.reminders = PEER.reminders;
         o.escalations = PEER.escalations;
+        break;
+      case '--history-limit':
+        o.historyLimit = int(0, 1_000_000);
         break;
       case '--no-twin':
         o.twin = false;
@@ -334,7 +344,9 @@ function expectationsOf(tasks: Task[], policy: Policy, portfolio: string, leader
     lastAt: 0,
     dueSpreadMs: 0,
   };
-  const pending: { key: string; orgs: string[]; at: number }[] = [];
+  // Each recipient as its outbox key names it: an organisation, or a unit's head (headOf), which the bench's empty
+  // people directory resolves to the unit's own channels (activities/notifications.ts, NO_HEAD_IN_DIRECTORY).
+  const pending: { key: string; to: { org: string; recipient: string }[]; at: number }[] = [];
   let minDue = Number.POSITIVE_INFINITY;
   let maxDue = 0;
   for (const t of tasks) {
@@ -347,29 +359,39 @@ function expectationsOf(tasks: Task[], policy: Policy, portfolio: string, leader
     s.reminders.forEach((at, i) => {
       e.reminders += 1;
       e.instants.set(`${t.id}|R${i + 1}`, at);
-      pending.push({ key: `${t.id}:s${s.version}:R${i + 1}`, orgs: [t.assigneeOrg], at });
+      pending.push({
+        key: `${t.id}:s${s.version}:R${i + 1}`,
+        to: [{ org: t.assigneeOrg, recipient: recipientKey({ org: t.assigneeOrg }) }],
+        at,
+      });
     });
     for (const step of s.escalations) {
       e.escalations += 1;
       e.maxLevel = Math.max(e.maxLevel, step.level);
       e.instants.set(`${t.id}|L${step.level}`, step.at);
       // As domain/time.ts resolves the ladder's recipients for the fixture's project.
-      const orgs: string[] = [];
+      const to = new Map<string, string>(); // recipient key → organisation whose webhook receives it
+      const org = (id: string) => to.set(recipientKey({ org: id }), id);
       for (const kind of step.recipients) {
-        if (kind === 'ASSIGNEE' || kind === 'ASSIGNEE_HEAD') orgs.push(t.assigneeOrg);
-        else if (kind === 'SPECIAL_GROUP') orgs.push(portfolio);
-        else if (kind === 'LEADING_GROUP') orgs.push(policy.leadingGroup);
-        else if (kind === 'CITY_SUPERVISION') orgs.push(policy.citySupervision);
-        else if (kind === 'ASSIGNED_LEADER' && leader) e.noChannel += 1;
+        if (kind === 'ASSIGNEE') org(t.assigneeOrg);
+        else if (kind === 'ASSIGNEE_HEAD') to.set(recipientKey({ headOf: t.assigneeOrg }), t.assigneeOrg);
+        else if (kind === 'SPECIAL_GROUP') org(portfolio);
+        else if (kind === 'LEADING_GROUP') org(policy.leadingGroup);
+        else if (kind === 'CITY_SUPERVISION') org(policy.citySupervision);
+        else if (kind === 'ASSIGNED_LEADER' && leader) e.noChannel += 1; // a person id not in the directory
       }
-      pending.push({ key: `${t.id}:s${s.version}:L${step.level}`, orgs: [...new Set(orgs)], at: step.at });
+      pending.push({
+        key: `${t.id}:s${s.version}:L${step.level}`,
+        to: [...to].map(([recipient, id]) => ({ org: id, recipient })),
+        at: step.at,
+      });
     }
     for (const at of [...s.reminders, ...s.escalations.map((x) => x.at)]) {
       e.firstAt = Math.min(e.firstAt, at);
       e.lastAt = Math.max(e.lastAt, at);
     }
   }
-  for (const p of pending) for (const org of p.orgs) e.orgs.add(org);
+  for (const p of pending) for (const { org } of p.to) e.orgs.add(org);
   e.dueSpreadMs = maxDue - minDue;
   return { e, pending };
 }
@@ -784,8 +806,8 @@ async function main(): Promise<number> {
       );
     }
     for (const p of pending)
-      for (const org of p.orgs)
-        e.webhooks.set(outboxId(p.key, recipientKey({ org }), webhookChannelKey(sink.urlFor(org))), p.at);
+      for (const { org, recipient } of p.to)
+        e.webhooks.set(outboxId(p.key, recipient, webhookChannelKey(sink.urlFor(org))), p.at);
     const leadMs = e.firstAt - Date.now();
     console.log(
       `${e.tasks} tasks open and scheduled; deadlines span ${sec(e.dueSpreadMs)}; first reminder in ${sec(leadMs)}; ` +
@@ -798,6 +820,7 @@ async function main(): Promise<number> {
     // ---- the burst
     const peakResetOk = resetPeakRss(workerPid);
     await sleep(Math.max(0, e.firstAt - Date.now() - 200), abort.signal);
+    const burstFromMs = Date.now();
     const cpuFrom = {
       worker: sampleProcess(workerPid)?.cpuSeconds,
       temporal: (() => {
@@ -868,6 +891,7 @@ async function main(): Promise<number> {
       if (!worker.running) throw new Error('the worker process exited during the burst');
       await sleep(1000, abort.signal);
     }
+    const burstToMs = Date.now();
     const cpuTo = {
       worker: sampleProcess(workerPid)?.cpuSeconds,
       temporal: (() => {
@@ -1068,6 +1092,8 @@ async function main(): Promise<number> {
     let twin: DeadlineTwinResult | undefined;
     let twinJson: Record<string, unknown> | undefined;
     let table: ReturnType<typeof comparison> | undefined;
+    let rows: ComparisonInput[] | undefined;
+    let twinCpu: { worker: number | null; temporal: number | null; ferretdb: number } | undefined;
     const scheduleEvents = e.reminders + e.escalations;
     const appCpu = {
       worker: cpu('worker'),
@@ -1122,7 +1148,7 @@ async function main(): Promise<number> {
         twin.cpu.machineBusy === undefined
           ? null
           : Number(Math.max(0, twin.cpu.machineBusy * twin.cpu.wallSeconds * env.cpus - twinOurs).toFixed(1));
-      const twinCpu = {
+      twinCpu = {
         worker: tc['twin worker (this process)'] ?? null,
         temporal: tc.temporal ?? null,
         ferretdb: cpuTotal(tc, ['ferretdb', 'ferretdb-id-index']),
@@ -1130,7 +1156,7 @@ async function main(): Promise<number> {
       const twinTotal = cpuTotal(twinCpu, ['worker', 'temporal', 'ferretdb']);
       const twinLate = percentiles(twin.lateMs);
       const s = (ms: number | undefined) => (ms === undefined ? null : Number((ms / 1000).toFixed(2)));
-      table = comparison([
+      rows = [
         ['burst to the last event, s', results.burst.lastEventRecordedAfterSeconds, twin.burstSeconds],
         ['burst to the last event and delivery, s', results.burst.durationSeconds, twin.burstSeconds],
         [
@@ -1142,7 +1168,7 @@ async function main(): Promise<number> {
         ['fired late p95, s', s(events.firedLateness?.p95), s(twinLate?.p95)],
         ['CPU worker, s', appCpu.worker, twinCpu.worker],
         ['CPU Temporal, s', appCpu.temporal, twinCpu.temporal],
-        ['CPU FerretDB (+ index helper), s', appCpu.ferretdb, twinCpu.ferretdb],
+        ['CPU FerretDB (+ index helper), s', appCpu.ferretdb, twinCpu.ferretdb, false],
         ['CPU total, s', appTotal, twinTotal],
         [
           'worker CPU s / 1,000 events',
@@ -1158,10 +1184,11 @@ async function main(): Promise<number> {
           'FerretDB CPU s / 1,000 events',
           per1000(appCpu.ferretdb, scheduleEvents),
           per1000(twinCpu.ferretdb, scheduleEvents),
+          false,
         ],
         ['total CPU s / 1,000 events', per1000(appTotal, scheduleEvents), per1000(twinTotal, scheduleEvents)],
-        ['CPU of other processes, s (noise)', otherCpu, twinOther],
-      ]);
+        ['CPU of other processes, s (noise)', otherCpu, twinOther, false],
+      ];
       twinJson = {
         ...twin,
         lateMs: undefined,
@@ -1188,6 +1215,41 @@ async function main(): Promise<number> {
             .join(', ') +
           `; other processes ${twinOther ?? '?'} s; machine busy ${Math.round((twin.cpu.machineBusy ?? NaN) * 100)} %`,
       );
+    }
+    // What Temporal stored during each burst (read after both, so the reads perturb neither).
+    const appHistory =
+      opts.historyLimit > 0
+        ? await historyCounts(client, {
+            taskQueue,
+            fromMs: burstFromMs,
+            toMs: burstToMs,
+            limit: opts.historyLimit,
+          })
+        : undefined;
+    const twinHistory =
+      twin && twinWorker && opts.historyLimit > 0
+        ? await historyCounts(client, {
+            taskQueue: twinWorker.taskQueue,
+            fromMs: twin.fromMs,
+            toMs: twin.toMs,
+            limit: opts.historyLimit,
+          })
+        : undefined;
+    console.log(
+      appHistory
+        ? `history during the burst: ${appHistory.events} events (${(appHistory.events / scheduleEvents).toFixed(1)} per schedule event), ` +
+            `${appHistory.workflowTasks} workflow tasks, ${appHistory.activities} activities, ${appHistory.workflowsStarted} workflows started; ` +
+            `events by workflow type ${JSON.stringify(appHistory.eventsByWorkflowType)}`
+        : `history during the burst: not read (more than --history-limit ${opts.historyLimit} workflows)`,
+    );
+    if (twin && rows) {
+      rows.push(
+        ...historyRows(appHistory, twinHistory, scheduleEvents, 'schedule event', {
+          app: appCpu.temporal,
+          twin: twinCpu?.temporal ?? null,
+        }),
+      );
+      table = comparison(rows);
       console.log(
         `\n=== app vs twin (${scheduleEvents} events: ${e.reminders} reminders + ${e.escalations} escalations) ===`,
       );
@@ -1197,7 +1259,8 @@ async function main(): Promise<number> {
     const out = {
       ...results,
       cpuSecondsPer1000Events: appPer1000,
-      twin: twinJson,
+      history: appHistory ?? null,
+      twin: twinJson ? { ...twinJson, history: twinHistory ?? null } : undefined,
       comparison: table,
     };
     const jsonFile =

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { jwtVerify } from 'jose';
@@ -134,6 +135,9 @@ export interface DeadlineTwinResult {
   /** Per wake: when the workflow handled it minus its instant (ms). */
   lateMs: number[];
   cpu: CpuWindow;
+  /** The CPU window, epoch ms. */
+  fromMs: number;
+  toMs: number;
 }
 
 /** N workflows, each woken at the app's instants for one of its projects, one no-op activity per wake. */
@@ -155,18 +159,24 @@ export async function runDeadlineTwin(o: DeadlineTwinOptions): Promise<DeadlineT
   });
   const creationEnd = Date.now();
   await sleep(firstAt - Date.now() - 200, o.signal);
+  const fromMs = Date.now();
   const endCpu = cpuWindow(o.pids);
   await sleep(lastAt - Date.now() + 1000, o.signal);
   const results: TwinDeadlinesResult[] = [];
   const hardStop = lastAt + o.maxWaitMs;
+  const collected = new AbortController();
+  const gaveUp = sleep(hardStop - Date.now(), AbortSignal.any([o.signal, collected.signal])).then(
+    () => undefined,
+  );
   await lanes(ids.length, 16, async (i) => {
     if (o.signal.aborted || Date.now() > hardStop) return;
     const result = o.client.workflow.getHandle<typeof twinDeadlines>(ids[i]!).result();
-    const timedOut = sleep(hardStop - Date.now(), o.signal).then(() => undefined);
-    const r = await Promise.race([result, timedOut]).catch(() => undefined);
+    const r = await Promise.race([result, gaveUp]).catch(() => undefined);
     if (r) results.push(r);
   });
+  collected.abort();
   const cpu = endCpu();
+  const toMs = Date.now();
   const doneAt = results.length === ids.length ? Math.max(...results.map((r) => r.doneAt)) : NaN;
   const round = (ms: number) => (Number.isFinite(ms) ? Number((ms / 1000).toFixed(1)) : null);
   return {
@@ -180,6 +190,8 @@ export async function runDeadlineTwin(o: DeadlineTwinOptions): Promise<DeadlineT
     behindScheduleAtEndSeconds: round(doneAt - lastAt),
     lateMs: results.flatMap((r) => r.lateMs),
     cpu,
+    fromMs,
+    toMs,
   };
 }
 
@@ -269,6 +281,9 @@ export interface FieldTwinResult {
   visible: LatencySummary | undefined;
   get: LatencySummary | undefined;
   cpu: CpuWindow;
+  /** The decision phase, epoch ms. */
+  fromMs: number;
+  toMs: number;
   errors: Record<string, number>;
 }
 
@@ -308,6 +323,7 @@ export async function runFieldTwin(o: FieldTwinOptions): Promise<FieldTwinResult
   const visible: number[] = [];
   const gets: number[] = [];
   const endCpu = cpuWindow(o.pids);
+  const fromMs = Date.now();
   const tDecide = performance.now();
   await lanes(o.decisions.length, o.concurrency, async (i) => {
     if (o.shouldStop()) return;
@@ -335,6 +351,7 @@ export async function runFieldTwin(o: FieldTwinOptions): Promise<FieldTwinResult
   });
   const wallSeconds = (performance.now() - tDecide) / 1000;
   const cpu = endCpu();
+  const toMs = Date.now();
   return {
     startSeconds: Number(startSeconds.toFixed(1)),
     count: o.decisions.length,
@@ -345,8 +362,98 @@ export async function runFieldTwin(o: FieldTwinOptions): Promise<FieldTwinResult
     visible: summarize(visible),
     get: summarize(gets),
     cpu,
+    fromMs,
+    toMs,
     errors,
   };
+}
+
+// ------------------------------------------------------------------------------------------------ histories
+
+const EventType = temporal.api.enums.v1.EventType;
+
+export interface HistoryCounts {
+  /** Workflows on the task queue with at least one event in the window. */
+  workflows: number;
+  /** History events in the window, and some kinds of them. */
+  events: number;
+  workflowsStarted: number;
+  workflowTasks: number;
+  activities: number;
+  timersFired: number;
+  updates: number;
+  /** Events in the window by workflow type. */
+  eventsByWorkflowType: Record<string, number>;
+}
+
+/**
+ * What Temporal had to store for a phase: the history events of every workflow on `taskQueue` whose server time
+ * falls in [fromMs, toMs]. Reads every history, `concurrency` at a time; gives up (undefined) past `limit`
+ * workflows, so a large run is not held up by its own bookkeeping.
+ */
+export async function historyCounts(
+  client: Client,
+  o: { taskQueue: string; fromMs: number; toMs: number; limit: number; concurrency?: number },
+): Promise<HistoryCounts | undefined> {
+  const executions: { workflowId: string; runId: string; type: string }[] = [];
+  for await (const w of client.workflow.list({ query: `TaskQueue = '${o.taskQueue}'` })) {
+    executions.push({ workflowId: w.workflowId, runId: w.runId, type: w.type });
+    if (executions.length > o.limit) return undefined;
+  }
+  const c: HistoryCounts = {
+    workflows: 0,
+    events: 0,
+    workflowsStarted: 0,
+    workflowTasks: 0,
+    activities: 0,
+    timersFired: 0,
+    updates: 0,
+    eventsByWorkflowType: {},
+  };
+  await lanes(executions.length, o.concurrency ?? 8, async (i) => {
+    const x = executions[i]!;
+    const history = await client.workflow.getHandle(x.workflowId, x.runId).fetchHistory();
+    let inWindow = 0;
+    for (const e of history.events ?? []) {
+      const t = Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+      if (t < o.fromMs || t > o.toMs) continue;
+      inWindow += 1;
+      if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) c.workflowsStarted += 1;
+      else if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) c.workflowTasks += 1;
+      else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) c.activities += 1;
+      else if (e.eventType === EventType.EVENT_TYPE_TIMER_FIRED) c.timersFired += 1;
+      else if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED) c.updates += 1;
+    }
+    if (inWindow > 0) c.workflows += 1;
+    c.events += inWindow;
+    c.eventsByWorkflowType[x.type] = (c.eventsByWorkflowType[x.type] ?? 0) + inWindow;
+  });
+  return c;
+}
+
+/** Rows comparing two phases' history counts; `per` names the unit of work both did the same number of. */
+export function historyRows(
+  app: HistoryCounts | undefined,
+  twin: HistoryCounts | undefined,
+  work: number,
+  per: string,
+  temporalCpu: { app: number | null; twin: number | null },
+): ComparisonInput[] {
+  const perWork = (n: number | undefined) => (n === undefined ? null : Number((n / work).toFixed(2)));
+  const msPerEvent = (cpu: number | null, h: HistoryCounts | undefined) =>
+    cpu === null || !h?.events ? null : Number(((cpu * 1000) / h.events).toFixed(2));
+  return [
+    ['history events', app?.events, twin?.events],
+    [`history events per ${per}`, perWork(app?.events), perWork(twin?.events)],
+    ['workflow tasks', app?.workflowTasks, twin?.workflowTasks],
+    ['activities scheduled', app?.activities, twin?.activities],
+    ['workflows started', app?.workflowsStarted, twin?.workflowsStarted],
+    [
+      'Temporal CPU ms per history event',
+      msPerEvent(temporalCpu.app, app),
+      msPerEvent(temporalCpu.twin, twin),
+    ],
+  ];
 }
 
 // ------------------------------------------------------------------------------------------------ the table
@@ -362,18 +469,30 @@ export interface ComparisonRow {
 const num = (x: number | null | undefined): number | null =>
   x === null || x === undefined || !Number.isFinite(x) ? null : x;
 
-/** Rows of [figure, app, twin]; the ratio is app / twin (none when either is missing or the twin's is 0). */
-export function comparison(rows: [string, number | null | undefined, number | null | undefined][]) {
-  return rows.map(([figure, a, t]): ComparisonRow => {
+export type ComparisonInput = [
+  figure: string,
+  app: number | null | undefined,
+  twin: number | null | undefined,
+  /** false: print no ratio (the twin does none of this work, e.g. FerretDB's CPU, or the figure is noise). */
+  ratio?: boolean,
+];
+
+/** The ratio is app / twin (none when either is missing, the twin's is 0, or the row says so). */
+export function comparison(rows: ComparisonInput[]) {
+  return rows.map(([figure, a, t, withRatio]): ComparisonRow => {
     const app = num(a);
     const twin = num(t);
-    const ratio = app === null || twin === null || twin === 0 ? null : Number((app / twin).toFixed(2));
+    const ratio =
+      withRatio === false || app === null || twin === null || twin === 0
+        ? null
+        : Number((app / twin).toFixed(2));
     return { figure, app, twin, ratio };
   });
 }
 
 function fmt(x: number | null): string {
   if (x === null) return '—';
+  if (Number.isInteger(x)) return String(x);
   const a = Math.abs(x);
   return a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
