@@ -218,15 +218,7 @@ export async function keyProjectsOf(ctx: ListContext, year: number): Promise<Key
       taskId: latest.taskId,
       meeting: latest.meeting,
       opinion: latest.opinion || null,
-      fundAllocation: f
-        ? {
-            amountYuan: f.amountYuan,
-            amountWan: wanExact(f.amountYuan),
-            sourceType: f.sourceType,
-            sourceLabel: ctx.sourceLabel(f.sourceType),
-            year: f.year,
-          }
-        : null,
+      fundAllocation: f ? allocationView(ctx, f) : null,
       decidedBy: latest.decidedBy,
       decidedAt: new Date(latest.decidedAt).toISOString(),
     });
@@ -298,15 +290,7 @@ export async function decisionsOfMeeting(ctx: ListContext, month: string): Promi
       projectName: String((project?.details as { name?: string } | undefined)?.name ?? ''),
       outcome: t.decision === 'RETURN' ? 'RETURNED' : t.result.included ? 'INCLUDED' : 'NOT_INCLUDED',
       opinion: t.opinion || null,
-      fundAllocation: f
-        ? {
-            amountYuan: f.amountYuan,
-            amountWan: wanExact(f.amountYuan),
-            sourceType: f.sourceType,
-            sourceLabel: ctx.sourceLabel(f.sourceType),
-            year: f.year,
-          }
-        : null,
+      fundAllocation: f ? allocationView(ctx, f) : null,
       decidedBy: t.actor ?? null,
       decidedAt: t.closedAt === undefined ? null : new Date(t.closedAt).toISOString(),
     });
@@ -316,3 +300,17 @@ export async function decisionsOfMeeting(ctx: ListContext, month: string): Promi
 
 /** 'YYYY-MM-DD HH:mm' in Asia/Shanghai, for the exports. */
 export const shanghaiAt = (iso: string) => shanghaiTime(Date.parse(iso));
+
+/** A fund allocation as the lists show it: the amount in 元 and exact 万元, the source type and its label. */
+function allocationView(
+  ctx: { sourceLabel(type: string): string },
+  f: { amountYuan: number; sourceType: string; year: number },
+) {
+  return {
+    amountYuan: f.amountYuan,
+    amountWan: wanExact(f.amountYuan),
+    sourceType: f.sourceType,
+    sourceLabel: ctx.sourceLabel(f.sourceType),
+    year: f.year,
+  };
+}
