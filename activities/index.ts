@@ -6,6 +6,7 @@ import { createImportActivities } from './imports';
 import { createNotificationActivities, type NotificationActivityDeps } from './notifications';
 import { createReadModelActivities } from './read-model';
 import { createSupervisionActivities } from './supervision';
+import { createWakeupActivities } from './wakeup';
 import type { SupervisionModels } from '../db/supervision-models';
 import type { Policy } from '../policy/schema';
 
@@ -21,10 +22,13 @@ export interface ActivityDeps {
 
 /** All activities the worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
+  const readModel = createReadModelActivities({ models: deps.models });
+  const notifications = createNotificationActivities(deps.notifications);
   return {
-    ...createReadModelActivities({ models: deps.models }),
+    ...readModel,
     ...createDeadlineActivities({ calendarModels: deps.calendarModels }),
-    ...createNotificationActivities(deps.notifications),
+    ...notifications,
+    ...createWakeupActivities(readModel, notifications),
     ...createSupervisionActivities({
       models: deps.models,
       calendarModels: deps.calendarModels,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import {
   failingChannels,
   type NotificationChannelRef,
@@ -13,13 +13,8 @@ import {
 import { headOf, type PersonDoc } from '../db/people';
 import {
   DEFAULT_DELIVERY_RETRY,
-  FINAL_STATUSES,
-  type ArchiveNotificationInput,
-  type SentNotification,
   type DeliveryRetryOptions,
   type FailingChannel,
-  type MarkUndeliverableInput,
-  type NotificationDeliveryInput,
   type NotificationStatus,
 } from '../notifications/contract';
 import {
@@ -32,20 +27,31 @@ import {
 import { renderTemplate } from '../notifications/templates';
 import { KeyedLock } from '../db/keyed-lock';
 import { isDuplicateKey } from '../db/errors';
-import type { notificationDelivery } from '../workflows/notification-delivery';
+import {
+  DEFAULT_DISPATCH,
+  OutboxDispatcher,
+  insertIgnoringDuplicates,
+  type ChannelHealthRecorder,
+  type DispatchOptions,
+  type DispatchStats,
+} from './outbox-dispatcher';
 
 export interface NotificationActivityDeps {
   models: NotificationModels;
-  /** Starts delivery workflows; a client on the worker's namespace. */
+  /** A client on the worker's namespace (imports start project workflows with it). */
   client: Client;
-  /** Task queue of the worker that runs `notificationDelivery` and `deliverNotification`. */
+  /** The project workflows' task queue (the dispatcher runs on `deliveryTaskQueue(taskQueue)`). */
   taskQueue: string;
+  /** How the outbox dispatcher paces itself (tests shorten the outbox read interval). */
+  dispatch?: Partial<DispatchOptions>;
+  /** Aborted when the worker shuts down: the dispatcher activity then returns (it is not cancelled). */
+  stopSignal?: AbortSignal;
   smtp: SmtpSettings;
   /** Network timeout of one webhook POST or SMTP stage (default 10 s). */
   httpTimeoutMs?: number;
   /** Consecutive failures after which a channel is marked failing (default 3). */
   failingAfter?: number;
-  /** Retry schedule written into each delivery workflow's input (default: 1 s doubling to 5 min, for 7 days). */
+  /** The dispatcher's retry schedule (default: 1 s doubling to 5 min, given up after 7 days). */
   retry?: Partial<DeliveryRetryOptions>;
 }
 
@@ -63,8 +69,6 @@ export interface EnqueuedNotification {
   recipientKey: string;
   channel: NotificationChannelRef | null;
   status: NotificationStatus;
-  /** Null when nothing is to be delivered (no channel, or already final). */
-  workflowId: string | null;
 }
 
 export interface EnqueueNotificationsResult {
@@ -73,6 +77,11 @@ export interface EnqueueNotificationsResult {
 
 export interface EnqueueBatchInput {
   notifications: EnqueueNotificationsInput[];
+}
+
+export interface DispatchRunInput {
+  /** How long this run delivers before it returns (default DispatchOptions.runForMs). */
+  runForMs?: number;
 }
 
 export interface EnqueueBatchResult {
@@ -84,20 +93,8 @@ export const MAX_RECIPIENTS = 500;
 const MAX_BATCH = 100;
 const MAX_KEY_LENGTH = 400;
 
-/** Workflow type name of workflows/notification-delivery.ts; started by name so activities never load workflow code. */
-export const NOTIFICATION_DELIVERY_WORKFLOW = 'notificationDelivery';
-
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-/**
- * The delivery workflow of one notification (all its recipients and channels): a readable prefix plus a hash
- * of the full key, so sanitising never collides.
- */
-export function notificationWorkflowId(notificationKey: string): string {
-  const readable = notificationKey.replace(/[^A-Za-z0-9._@:-]+/g, '_').slice(0, 200);
-  return `notify-${readable}-${sha256(notificationKey).slice(0, 16)}`;
 }
 
 export function webhookChannelKey(url: string): string {
@@ -158,15 +155,6 @@ function activityLog(): Pick<Context['log'], 'info' | 'warn'> | undefined {
   }
 }
 
-/** Temporal's attempt number inside an activity; 1 when the function is called directly. */
-function currentAttempt(): number {
-  try {
-    return Context.current().info.attempt;
-  } catch {
-    return 1;
-  }
-}
-
 const INVALID_NOTIFICATION = 'InvalidNotification';
 
 function invalid(message: string): ApplicationFailure {
@@ -174,18 +162,10 @@ function invalid(message: string): ApplicationFailure {
 }
 
 export function createNotificationActivities(deps: NotificationActivityDeps) {
-  const { models, client, taskQueue } = deps;
+  const { models } = deps;
   const httpTimeoutMs = deps.httpTimeoutMs ?? 10_000;
   const failingAfter = deps.failingAfter ?? 3;
-  // Well inside the attempt timeout: an attempt that ran out of time would be retried, and sent again.
-  const inlineArchiveBudgetMs = 5_000;
   const retry: DeliveryRetryOptions = { ...DEFAULT_DELIVERY_RETRY, ...deps.retry };
-  // An SMTP send spans connect, greeting and data stages, each bounded by httpTimeoutMs; recording it follows.
-  if (retry.attemptTimeoutMs < 4 * httpTimeoutMs + inlineArchiveBudgetMs) {
-    throw new Error(
-      `notification retry.attemptTimeoutMs (${retry.attemptTimeoutMs}) must be ≥ 4 × httpTimeoutMs (${httpTimeoutMs}) + ${inlineArchiveBudgetMs} ms so attempts never overlap`,
-    );
-  }
   const email = createEmailSender(deps.smtp, httpTimeoutMs);
 
   async function orgChannelRefs(org: string): Promise<NotificationChannelRef[]> {
@@ -255,159 +235,34 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
     };
   }
 
-  /**
-   * Starts the delivery workflow; false when one with this id exists or existed. Temporal's id is the claim on
-   * a notification: REJECT_DUPLICATE refuses even a finished delivery, so a retried enqueue never sends twice.
-   */
-  async function startDelivery(outboxIds: string[], workflowId: string): Promise<boolean> {
-    const input: NotificationDeliveryInput = { outboxIds, retry };
-    try {
-      await client.workflow.start<typeof notificationDelivery>(NOTIFICATION_DELIVERY_WORKFLOW, {
-        workflowId,
-        taskQueue,
-        args: [input],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      });
-      return true;
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
-      throw err;
-    }
-  }
-
-  /** Puts one notification in the outbox unless it is there already (a retried enqueue). */
-  async function upsertOutbox(doc: Omit<NotificationDoc, 'createdAt' | 'updatedAt'>): Promise<void> {
-    const now = new Date();
-    try {
-      await models.NotificationOutbox.updateOne(
-        { _id: doc._id },
-        { $setOnInsert: { ...doc, createdAt: now, updatedAt: now } },
-        { upsert: true },
-      );
-    } catch (err) {
-      // Two concurrent upserts may both try the insert; the loser finds the document there, as it wanted.
-      if (!isDuplicateKey(err)) throw err;
-    }
-  }
-
   // A channel's health document is shared by all its notifications: one writer at a time (see KeyedLock).
   const healthLock = new KeyedLock();
+
+  /** Sets fields of a channel's health document, creating it with the channel's identity on first use. */
+  function writeChannelHealth(
+    channel: NotificationChannelRef,
+    org: string | null,
+    fields: Record<string, unknown>,
+  ): Promise<unknown> {
+    return models.ChannelHealth.updateOne(
+      { _id: channel.key },
+      { $set: { kind: channel.kind, target: channel.target, org, ...fields } },
+      { upsert: true },
+    );
+  }
 
   async function markChannelHealthy(channel: NotificationChannelRef, org: string | null): Promise<void> {
     return healthLock.run(channel.key, async () => {
       const before = await models.ChannelHealth.findById(channel.key, { failing: 1 }).lean();
-      await models.ChannelHealth.updateOne(
-        { _id: channel.key },
-        {
-          $set: {
-            kind: channel.kind,
-            target: channel.target,
-            org,
-            consecutiveFailures: 0,
-            failing: false,
-            failingSince: null,
-            lastSuccessAt: new Date(),
-          },
-        },
-        { upsert: true },
-      );
+      await writeChannelHealth(channel, org, {
+        consecutiveFailures: 0,
+        failing: false,
+        failingSince: null,
+        lastSuccessAt: new Date(),
+      });
       if (before?.failing)
         activityLog()?.info('notification channel healthy again', { channel: channel.key });
     });
-  }
-
-  async function markChannelFailure(
-    channel: NotificationChannelRef,
-    org: string | null,
-    reason: string,
-  ): Promise<void> {
-    return healthLock.run(channel.key, async () => {
-      const now = new Date();
-      await models.ChannelHealth.updateOne(
-        { _id: channel.key },
-        {
-          $inc: { consecutiveFailures: 1 },
-          $set: { kind: channel.kind, target: channel.target, org, lastError: reason, lastFailureAt: now },
-        },
-        { upsert: true },
-      );
-      const health = await models.ChannelHealth.findById(channel.key).lean();
-      if (health && !health.failing && health.consecutiveFailures >= failingAfter) {
-        await models.ChannelHealth.updateOne(
-          { _id: channel.key, failing: { $ne: true } },
-          { $set: { failing: true, failingSince: now } },
-        );
-        activityLog()?.warn('notification channel marked failing', {
-          channel: channel.key,
-          target: channel.target,
-          org,
-          consecutiveFailures: health.consecutiveFailures,
-          lastError: reason,
-        });
-      }
-    });
-  }
-
-  /** Writes a final record by insert alone; an existing one (a retried write) is kept as it is. */
-  async function insertFinal(doc: NotificationDoc): Promise<NotificationStatus> {
-    try {
-      await models.Notification.collection.insertOne(doc as never);
-      return doc.status;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      const stored = await models.Notification.findById(doc._id, { status: 1 }).lean();
-      return stored?.status ?? doc.status;
-    }
-  }
-
-  /** See archiveNotification. */
-  async function archive(input: ArchiveNotificationInput): Promise<NotificationStatus> {
-    const doc = await models.NotificationOutbox.findById(input.outboxId).lean();
-    if (!doc) {
-      const stored = await models.Notification.findById(input.outboxId, { status: 1 }).lean();
-      return stored?.status ?? input.status;
-    }
-    const status = await insertFinal({
-      ...doc,
-      status: input.status,
-      attempts: input.attempts ?? doc.attempts,
-      sentAt: input.sentAt ? new Date(input.sentAt) : doc.sentAt,
-      lastAttemptAt: input.status === 'SENT' && input.sentAt ? new Date(input.sentAt) : doc.lastAttemptAt,
-      lastError: input.status === 'SENT' ? null : (input.lastError ?? doc.lastError),
-      updatedAt: new Date(),
-    });
-    if (status === 'SENT' && doc.channel) await markChannelHealthy(doc.channel, channelOrg(doc.recipient));
-    await models.NotificationOutbox.deleteOne({ _id: input.outboxId });
-    return status;
-  }
-
-  /**
-   * Records a successful send at once when Mongo answers within the budget; true when it did. Whatever happens
-   * here, the send stands: an error or a slow write only leaves the recording to the workflow.
-   */
-  async function archiveSent(sent: SentNotification): Promise<boolean> {
-    const recorded = archive({
-      outboxId: sent.outboxId,
-      status: 'SENT',
-      attempts: sent.attempts,
-      sentAt: sent.sentAt,
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const budget = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), inlineArchiveBudgetMs);
-    });
-    try {
-      return await Promise.race([recorded.then(() => true as const), budget]);
-    } catch (err) {
-      activityLog()?.warn('recording a sent notification failed; the delivery workflow retries it', {
-        outboxId: sent.outboxId,
-        error: err instanceof Error ? err.message : String(err),
-      });
-      return false;
-    } finally {
-      clearTimeout(timer);
-      recorded.catch(() => undefined); // settled later by the workflow's own archive step
-    }
   }
 
   async function send(doc: NotificationDoc, channel: NotificationChannelRef): Promise<void> {
@@ -456,7 +311,13 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
     });
   }
 
-  async function enqueue(input: EnqueueNotificationsInput): Promise<EnqueueNotificationsResult> {
+  /** A notification checked and resolved to its documents, not yet stored. */
+  interface Prepared {
+    noChannel: NotificationDoc[];
+    outbox: NotificationDoc[];
+  }
+
+  function validate(input: EnqueueNotificationsInput): void {
     if (!input.notificationKey || input.notificationKey.length > MAX_KEY_LENGTH)
       throw invalid(`notificationKey must have 1..${MAX_KEY_LENGTH} characters`);
     if (input.notificationKey.includes('|'))
@@ -465,17 +326,27 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
       throw invalid(`at most ${MAX_RECIPIENTS} recipients per notification`);
     if (input.recipients.some((r) => !r.org && !r.person && !r.headOf))
       throw invalid('a recipient needs an org, a person or an organisation whose head it is');
-    const results: EnqueuedNotification[] = [];
-    const queued: EnqueuedNotification[] = [];
-    const workflowId = notificationWorkflowId(input.notificationKey);
+  }
+
+  /**
+   * One document per (recipient, channel). `resolve` may be shared by a batch, so a burst naming the same
+   * organisation a hundred times reads its channels once.
+   */
+  async function prepare(
+    input: EnqueueNotificationsInput,
+    resolve: (r: NotificationRecipient) => Promise<ResolvedRecipient>,
+  ): Promise<Prepared> {
+    validate(input);
+    const prepared: Prepared = { noChannel: [], outbox: [] };
     const seen = new Set<string>();
     // One message per channel per notification: the head may also be the project's leader.
     const channelsTaken = new Set<string>();
+    const now = new Date();
     for (const wanted of input.recipients) {
       const rKey = recipientKey(wanted);
       if (seen.has(rKey)) continue;
       seen.add(rKey);
-      const { recipient, channels: found, resolution } = await resolveRecipient(wanted);
+      const { recipient, channels: found, resolution } = await resolve(wanted);
       const channels = found.filter((c) => !channelsTaken.has(c.key));
       if (found.length > 0 && channels.length === 0) continue;
       for (const c of channels) channelsTaken.add(c.key);
@@ -490,56 +361,150 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
         subject,
         text,
         attempts: 0,
+        workflowId: null,
         lastError: null,
         lastAttemptAt: null,
         sentAt: null,
+        createdAt: now,
+        updatedAt: now,
       };
       if (channels.length === 0) {
         const id = outboxId(input.notificationKey, rKey, 'none');
-        const now = new Date();
-        const status = await insertFinal({
-          ...base,
-          _id: id,
-          channel: null,
-          status: 'NO_CHANNEL',
-          workflowId: null,
-          createdAt: now,
-          updatedAt: now,
-        });
+        prepared.noChannel.push({ ...base, _id: id, channel: null, status: 'NO_CHANNEL' });
         activityLog()?.warn('notification recipient has no channel', {
           recipient: rKey,
           outboxId: id,
           resolution: resolution.code,
         });
-        results.push({ outboxId: id, recipientKey: rKey, channel: null, status, workflowId: null });
         continue;
       }
-      for (const channel of channels) {
-        const id = outboxId(input.notificationKey, rKey, channel.key);
-        await upsertOutbox({ ...base, _id: id, channel, status: 'PENDING', workflowId });
-        queued.push({ outboxId: id, recipientKey: rKey, channel, status: 'PENDING', workflowId });
-      }
+      for (const channel of channels)
+        prepared.outbox.push({
+          ...base,
+          _id: outboxId(input.notificationKey, rKey, channel.key),
+          channel,
+          status: 'PENDING',
+          nextAttemptAt: null,
+        });
     }
-    const ids = queued.map((q) => q.outboxId);
-    if (ids.length === 0 || (await startDelivery(ids, workflowId)))
-      return { notifications: [...results, ...queued] };
-    // Enqueued before. A final record means that document's delivery is over and the upsert above put it
-    // back: take it out again. (A delivery writes the final record before it deletes the outbox document,
-    // so the order of these reads and writes is safe.)
-    for (const q of queued) {
-      const stored = await models.Notification.findById(q.outboxId, { status: 1 }).lean();
-      if (stored) await models.NotificationOutbox.deleteOne({ _id: q.outboxId });
-      const final = stored !== null && FINAL_STATUSES.includes(stored.status);
-      results.push({ ...q, status: stored?.status ?? 'PENDING', workflowId: final ? null : workflowId });
-    }
-    return { notifications: results };
+    return prepared;
   }
+
+  /**
+   * Stores prepared notifications in bulk and hands the new ones to this process's dispatcher. Idempotent: a
+   * document already in the outbox stays as it is, and one whose delivery is over (its final record exists) is
+   * taken out again, so a retried enqueue never sends twice. Returns each document's status.
+   */
+  async function store(prepared: Prepared[]): Promise<Map<string, NotificationStatus>> {
+    const status = new Map<string, NotificationStatus>();
+    const noChannel = prepared.flatMap((p) => p.noChannel);
+    const outbox = prepared.flatMap((p) => p.outbox);
+    if (noChannel.length > 0) await insertIgnoringDuplicates(models, noChannel);
+    for (const d of noChannel) status.set(d._id, 'NO_CHANNEL');
+    if (outbox.length === 0) return status;
+    const alreadyQueued = new Set<number>();
+    try {
+      await models.NotificationOutbox.collection.insertMany(outbox as never[], { ordered: false });
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: { index: number }[] }).writeErrors;
+      if (!Array.isArray(writeErrors) || !writeErrors.every((e) => isDuplicateKey(e))) throw err;
+      for (const e of writeErrors) alreadyQueued.add(e.index);
+    }
+    const fresh = outbox.filter((_, i) => !alreadyQueued.has(i));
+    for (const d of outbox) status.set(d._id, 'PENDING');
+    // A final record means that document's delivery is over and the insert above put it back: take it out. (The
+    // dispatcher writes the final record before it deletes the outbox document, so this order is safe.)
+    const finals = await Promise.all(
+      fresh.map((d) => models.Notification.findById(d._id, { status: 1 }).lean()),
+    );
+    const over = fresh.filter((_, i) => finals[i] !== null);
+    for (const [i, d] of fresh.entries()) if (finals[i]) status.set(d._id, finals[i].status);
+    if (over.length > 0)
+      await models.NotificationOutbox.bulkWrite(
+        over.map((d) => ({ deleteOne: { filter: { _id: d._id } } })),
+        { ordered: false },
+      );
+    dispatcher.offer(fresh.filter((_, i) => finals[i] === null));
+    return status;
+  }
+
+  function resultsOf(p: Prepared, status: Map<string, NotificationStatus>): EnqueuedNotification[] {
+    return [...p.noChannel, ...p.outbox].map((d) => ({
+      outboxId: d._id,
+      recipientKey: d.recipientKey,
+      channel: d.channel,
+      status: status.get(d._id) ?? d.status,
+    }));
+  }
+
+  /** A recipient resolver that reads each distinct recipient once (for one enqueue call). */
+  function memoisedResolver(): (r: NotificationRecipient) => Promise<ResolvedRecipient> {
+    const known = new Map<string, Promise<ResolvedRecipient>>();
+    return (r) => {
+      const key = recipientKey(r);
+      let found = known.get(key);
+      if (!found) known.set(key, (found = resolveRecipient(r)));
+      return found;
+    };
+  }
+
+  async function enqueue(input: EnqueueNotificationsInput): Promise<EnqueueNotificationsResult> {
+    const prepared = await prepare(input, memoisedResolver());
+    return { notifications: resultsOf(prepared, await store([prepared])) };
+  }
+
+  /** Channel health as the dispatcher keeps it: in memory, written when it changes. */
+  const knownHealth = new Map<string, { failures: number; failing: boolean }>();
+  const dispatchHealth: ChannelHealthRecorder = {
+    async healthy(channel, org) {
+      const known = knownHealth.get(channel.key);
+      if (known && known.failures === 0 && !known.failing) return;
+      await markChannelHealthy(channel, org);
+      knownHealth.set(channel.key, { failures: 0, failing: false });
+    },
+    failed(channel, org, reason) {
+      return healthLock.run(channel.key, async () => {
+        let known = knownHealth.get(channel.key);
+        if (!known) {
+          const stored = await models.ChannelHealth.findById(channel.key).lean();
+          known = { failures: stored?.consecutiveFailures ?? 0, failing: stored?.failing ?? false };
+          knownHealth.set(channel.key, known);
+        }
+        known.failures++;
+        const nowFailing = !known.failing && known.failures >= failingAfter;
+        const now = new Date();
+        await writeChannelHealth(channel, org, {
+          consecutiveFailures: known.failures,
+          lastError: reason,
+          lastFailureAt: now,
+          ...(nowFailing ? { failing: true, failingSince: now } : {}),
+        });
+        if (nowFailing) {
+          known.failing = true;
+          activityLog()?.warn('notification channel marked failing', {
+            channel: channel.key,
+            target: channel.target,
+            org,
+            consecutiveFailures: known.failures,
+            lastError: reason,
+          });
+        }
+      });
+    },
+  };
+  const dispatcher = new OutboxDispatcher(
+    models,
+    send,
+    dispatchHealth,
+    retry,
+    { ...DEFAULT_DISPATCH, ...deps.dispatch },
+    (doc) => channelOrg(doc.recipient),
+  );
 
   return {
     /**
-     * Records one outbox document per (recipient, channel) and starts the notification's delivery workflow,
-     * then returns without waiting for delivery. Idempotent: ids are deterministic, inserts use `$setOnInsert`,
-     * and a delivery that runs or ran is never started again.
+     * Records one outbox document per (recipient, channel) for the dispatcher, then returns without waiting for
+     * delivery. Idempotent: ids are deterministic, and a notification delivered already is not queued again.
      */
     enqueueNotifications: enqueue,
 
@@ -552,127 +517,34 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
       if (input.notifications.length > MAX_BATCH)
         throw invalid(`at most ${MAX_BATCH} notifications per batch`);
       const refused: EnqueueBatchResult['refused'] = [];
+      const prepared: Prepared[] = [];
+      const resolve = memoisedResolver();
       for (const n of input.notifications) {
         try {
-          await enqueue(n);
+          prepared.push(await prepare(n, resolve));
         } catch (err) {
           if (!(err instanceof ApplicationFailure) || err.type !== INVALID_NOTIFICATION) throw err;
           refused.push({ notificationKey: n.notificationKey, reason: err.message });
         }
       }
+      await store(prepared);
       return { refused };
     },
 
     /**
-     * One send of an outbox notification. Once sent, the activity succeeds whatever the status write does, so
-     * a failed write can never cause a second send: it records the result itself when Mongo answers within a
-     * short budget, and otherwise reports `archived: false` and the workflow runs archiveNotification.
-     * Throws a retryable failure (Temporal backs off and retries) or a non-retryable one for permanent errors.
+     * The notification dispatcher (workflows/notification-dispatcher.ts): delivers the outbox for a while, then
+     * returns. It heartbeats, so if its worker dies Temporal runs it again on another worker.
      */
-    async sendNotification(id: string): Promise<SentNotification> {
-      const doc = await models.NotificationOutbox.findById(id).lean();
-      if (!doc) {
-        const final = await models.Notification.findById(id).lean();
-        if (!final)
-          throw ApplicationFailure.nonRetryable(`notification ${id} not found`, 'NotificationNotFound');
-        return {
-          outboxId: id,
-          status: final.status,
-          attempts: final.attempts,
-          sentAt: final.sentAt ? new Date(final.sentAt).toISOString() : null,
-          alreadyFinal: true,
-        };
-      }
-      const channel = doc.channel;
-      if (!channel) throw ApplicationFailure.nonRetryable(`notification ${id} has no channel`, 'NoChannel');
-      const attempt = currentAttempt();
-      try {
-        await send(doc, channel);
-      } catch (err) {
-        const permanent = err instanceof DeliveryError && err.permanent;
-        const reason = err instanceof Error ? err.message : String(err);
-        const now = new Date();
-        await models.NotificationOutbox.updateOne(
-          { _id: id },
-          {
-            $set: {
-              status: 'RETRYING',
-              attempts: attempt,
-              lastError: reason,
-              lastAttemptAt: now,
-              updatedAt: now,
-            },
-          },
-        );
-        await markChannelFailure(channel, channelOrg(doc.recipient), reason);
-        if (permanent) throw ApplicationFailure.nonRetryable(reason, 'PermanentDeliveryFailure');
-        throw ApplicationFailure.retryable(reason, 'DeliveryFailed');
-      }
-      const sent: SentNotification = {
-        outboxId: id,
-        status: 'SENT',
-        attempts: attempt,
-        sentAt: new Date().toISOString(),
-        alreadyFinal: false,
-      };
-      return { ...sent, archived: await archiveSent(sent) };
-    },
-
-    /**
-     * Moves a notification from the outbox to the final record (SENT or FAILED) and marks a successful
-     * channel healthy. Each step is idempotent, so Temporal may retry the activity as often as it needs.
-     */
-    archiveNotification: archive,
-
-    /**
-     * One delivery attempt of a delivery workflow started before the outbox split (see notificationDelivery's
-     * patch); such a notification is still in `notifications`.
-     */
-    async deliverNotification(id: string): Promise<NotificationStatus> {
-      const doc = await models.Notification.findById(id).lean();
-      if (!doc) throw ApplicationFailure.nonRetryable(`notification ${id} not found`, 'NotificationNotFound');
-      if (FINAL_STATUSES.includes(doc.status)) return doc.status;
-      const channel = doc.channel;
-      if (!channel) throw ApplicationFailure.nonRetryable(`notification ${id} has no channel`, 'NoChannel');
-      await models.Notification.updateOne(
-        { _id: id },
-        {
-          $inc: { attempts: 1 },
-          $set: { status: 'SENDING', lastAttemptAt: new Date(), updatedAt: new Date() },
-        },
+    dispatchNotifications: async (input: DispatchRunInput = {}): Promise<DispatchStats> => {
+      const ctx = Context.current();
+      const runFor = Math.min(
+        input.runForMs ?? deps.dispatch?.runForMs ?? DEFAULT_DISPATCH.runForMs,
+        50 * 60_000,
       );
-      const org = channelOrg(doc.recipient);
-      try {
-        await send(doc, channel);
-      } catch (err) {
-        const permanent = err instanceof DeliveryError && err.permanent;
-        const reason = err instanceof Error ? err.message : String(err);
-        await models.Notification.updateOne(
-          { _id: id },
-          { $set: { status: permanent ? 'FAILED' : 'RETRYING', lastError: reason, updatedAt: new Date() } },
-        );
-        await markChannelFailure(channel, org, reason);
-        if (permanent) throw ApplicationFailure.nonRetryable(reason, 'PermanentDeliveryFailure');
-        throw ApplicationFailure.retryable(reason, 'DeliveryFailed');
-      }
-      const now = new Date();
-      await models.Notification.updateOne(
-        { _id: id },
-        { $set: { status: 'SENT', sentAt: now, updatedAt: now, lastError: null } },
-      );
-      await markChannelHealthy(channel, org);
-      return 'SENT';
-    },
-
-    /** The give-up step of a delivery workflow started before the outbox split; a SENT notification stays SENT. */
-    async markNotificationUndeliverable(input: MarkUndeliverableInput): Promise<NotificationStatus> {
-      const now = new Date();
-      await models.Notification.updateOne(
-        { _id: input.outboxId, status: { $nin: ['SENT', 'NO_CHANNEL'] } },
-        { $set: { status: 'FAILED', lastError: input.reason, updatedAt: now } },
-      );
-      const doc = await models.Notification.findById(input.outboxId, { status: 1 }).lean();
-      return doc?.status ?? 'FAILED';
+      const stop = deps.stopSignal
+        ? AbortSignal.any([ctx.cancellationSignal, deps.stopSignal])
+        : ctx.cancellationSignal;
+      return dispatcher.run(Date.now() + runFor, stop, () => ctx.heartbeat());
     },
 
     /** Channels currently marked failing, for reports. */

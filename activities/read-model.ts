@@ -2,6 +2,7 @@ import { KeyedLock } from '../db/keyed-lock';
 import { isDuplicateKey } from '../db/errors';
 import type { Models } from '../db/models';
 import { libraryOf } from '../domain/project';
+import { projectFactsOf } from '../domain/supervision';
 import { blockerIdOfTask, type BlockerSync } from '../domain/blockers';
 import type { ReadModelSync, Task } from '../domain/state';
 
@@ -162,12 +163,25 @@ export function createReadModelActivities({ models }: ReadModelDeps) {
       await writeTrail(projectId, projectId, sync.events);
       await writeTasks(projectId, snapshot.details.name, sync.seq, sync.tasks, now);
       const record = projectRecordOf(snapshot, sync.seq, now);
+      // The reports' slim copy goes first, under the record's seq rule: a record that has caught up vouches for it.
+      const facts = () =>
+        models.ProjectFacts.updateOne(
+          { _id: projectId },
+          { $set: projectFactsOf({ _id: projectId, ...record }) },
+          { upsert: true },
+        );
       await writeIfNewer(
         async () => (await models.Project.findById(projectId, { seq: 1 }).lean())?.seq,
         projectId,
         sync.seq,
-        () => models.Project.create({ _id: projectId, ...record }),
-        () => models.Project.updateOne({ _id: projectId }, { $set: record }),
+        async () => {
+          await facts();
+          await models.Project.create({ _id: projectId, ...record });
+        },
+        async () => {
+          await facts();
+          await models.Project.updateOne({ _id: projectId }, { $set: record });
+        },
       );
     },
 

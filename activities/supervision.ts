@@ -1,7 +1,14 @@
 import { loadWorkCalendar } from './deadlines';
 import type { CalendarModels } from '../db/calendar-models';
 import type { Models, ProjectDoc } from '../db/models';
-import type { SupervisionKind, SupervisionModels } from '../db/supervision-models';
+import { backfillReportFacts } from '../db/read-model-setup';
+import {
+  snapshotStages,
+  writeSnapshotStages,
+  type SupervisionKind,
+  type SupervisionModels,
+} from '../db/supervision-models';
+import { parseReportFacts, REPORT_FACTS_VERSION, type ReportFacts } from '../domain/supervision';
 import type { Policy } from '../policy/schema';
 import { shanghaiDayOf } from '../calendar';
 import { monthlyDispatch } from '../reports/dispatch';
@@ -10,7 +17,6 @@ import { rankings } from '../reports/rankings';
 import { dataQuality } from '../reports/quality';
 import { portfolioTargets } from '../reports/targets';
 import type { Period } from '../reports/format';
-import type { ProjectRecord } from '../reports/source';
 
 export interface SupervisionDeps {
   models: Models;
@@ -118,7 +124,6 @@ export function createSupervisionActivities(deps: SupervisionDeps) {
     return { run: true, period, periods: [period] };
   }
 
-  /** Computes the report from the read model, stores it once as an immutable snapshot, opens removal proposals. */
   /** When each blocker was open (raised → 销号), for the dispatch report's open blockers. */
   async function blockerSpans() {
     const docs = await models.Blocker.find({}, { projectId: 1, raisedAt: 1, closedAt: 1 }).lean();
@@ -129,10 +134,25 @@ export function createSupervisionActivities(deps: SupervisionDeps) {
     }));
   }
 
+  /**
+   * What the reports read of every project: the slim `projectFacts` (one string each), not the full records,
+   * which FerretDB decodes at ~1 MB/s. Facts of an older shape (a worker of an earlier release wrote them) are
+   * derived again from the records first; missing ones are the start-up backfill's (db/read-model-setup.ts).
+   */
+  async function reportFacts(): Promise<ReportFacts[]> {
+    let docs = await models.ProjectFacts.find({}).lean();
+    if (docs.some((d) => d.v !== REPORT_FACTS_VERSION)) {
+      await backfillReportFacts(models);
+      docs = await models.ProjectFacts.find({}).lean();
+    }
+    return docs.map(parseReportFacts);
+  }
+
+  /** Computes the report from the read model, stores it once as an immutable snapshot, opens removal proposals. */
   async function computeSupervisionReport(input: { kind: SupervisionKind; period: string }) {
     const snapshotId = `${input.kind}:${input.period}`;
     const asOf = new Date();
-    const docs = (await models.Project.find({}).lean()) as unknown as (ProjectDoc & ProjectRecord)[];
+    const docs = (await reportFacts()) as (ReportFacts & Pick<ProjectDoc, 'details' | 'flags'>)[];
     const ctx = { organisations: policy.organisations, period: parsePeriod(input.period), asOf };
     const { calendar } = await loadWorkCalendar(deps.calendarModels);
     const workingDaysBetween = (from: number, to: number) => {
@@ -146,12 +166,8 @@ export function createSupervisionActivities(deps: SupervisionDeps) {
     let report: Record<string, unknown>;
     let proposals = 0;
     // Stages at the start of the period, from the monthly snapshot of the month before it (conversion rates).
-    const previous = await sm.ReportSnapshot.findOne({
-      _id: `MONTHLY_DISPATCH:${monthBefore(input.period)}`,
-    }).lean();
-    const history = previous
-      ? { stagesAtPeriodStart: (previous.report.stages ?? {}) as Record<string, string> }
-      : {};
+    const previous = await snapshotStages(sm, `MONTHLY_DISPATCH:${monthBefore(input.period)}`);
+    const history = previous ? { stagesAtPeriodStart: previous } : {};
     const reporting = { reporting: policy.reporting };
     const monthlyReportDueDay = policy.implementation.monthlyReportDueDay;
     if (input.kind === 'MONTHLY_DISPATCH') {
@@ -161,7 +177,6 @@ export function createSupervisionActivities(deps: SupervisionDeps) {
         rankings: rankings(docs, ctx, { ...history, ...reporting, monthlyReportDueDay }),
         dataQuality: dataQuality(docs, ctx),
         targets: portfolioTargets(docs, ctx, reporting),
-        stages,
       };
     } else if (input.kind === 'QUARTERLY_ADJUSTMENT') {
       const stale = docs.filter(
@@ -222,23 +237,27 @@ export function createSupervisionActivities(deps: SupervisionDeps) {
         overdue: overdueList(docs, ctx, workingDaysBetween),
       };
     }
-    await sm.ReportSnapshot.updateOne(
-      { _id: snapshotId },
-      {
-        $setOnInsert: {
-          kind: input.kind,
-          period: input.period,
-          policyVersion: policy.version,
-          dataAsOf: asOf,
-          createdAt: new Date(),
-          projectCount: docs.length,
-          report,
-          // The leading group approves the annual assessment results before they reach departments and counties.
-          ...(input.kind === 'ANNUAL_ASSESSMENT' ? { approval: { status: 'AWAITING' } } : {}),
+    // Written once: a retry of a run that stored its snapshot leaves it and its stage map as they are.
+    const stored = (await sm.ReportSnapshot.exists({ _id: snapshotId })) !== null;
+    if (!stored && input.kind === 'MONTHLY_DISPATCH') await writeSnapshotStages(sm, snapshotId, stages);
+    if (!stored)
+      await sm.ReportSnapshot.updateOne(
+        { _id: snapshotId },
+        {
+          $setOnInsert: {
+            kind: input.kind,
+            period: input.period,
+            policyVersion: policy.version,
+            dataAsOf: asOf,
+            createdAt: new Date(),
+            projectCount: docs.length,
+            report,
+            // The leading group approves the annual assessment results before they reach departments and counties.
+            ...(input.kind === 'ANNUAL_ASSESSMENT' ? { approval: { status: 'AWAITING' } } : {}),
+          },
         },
-      },
-      { upsert: true },
-    );
+        { upsert: true },
+      );
     const recipients =
       input.kind === 'ANNUAL_ASSESSMENT'
         ? [policy.leadingGroup]

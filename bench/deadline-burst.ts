@@ -25,13 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Connection as MongoConnection } from 'mongoose';
-import {
-  notificationKeyOf,
-  notificationWorkflowId,
-  outboxId,
-  recipientKey,
-  webhookChannelKey,
-} from '../activities/notifications';
+import { outboxId, recipientKey, webhookChannelKey } from '../activities/notifications';
 import { ProjectClient } from '../client/project-client';
 import { connectMongo, createModels, type InboxItemDoc, type Models } from '../db/models';
 import { createNotificationModels, setOrgChannels, type NotificationModels } from '../db/notification-models';
@@ -596,26 +590,16 @@ async function verifyEvents(models: Models, e: Expectations, ids: string[]) {
   };
 }
 
-/** Why a notification was sent more than once: the failure its delivery workflow recorded before the retry. */
-async function diagnoseRepeats(client: Client, ids: string[]): Promise<Record<string, number>> {
+/** Why a notification was sent more than once: the attempts and last error its final record holds. */
+async function diagnoseRepeats(models: NotificationModels, ids: string[]): Promise<Record<string, number>> {
   const causes: Record<string, number> = {};
   for (const id of ids) {
-    let cause = 'history unavailable';
-    try {
-      const history = await client.workflow
-        .getHandle(notificationWorkflowId(notificationKeyOf(id)))
-        .fetchHistory();
-      const retried = (history.events ?? [])
-        .map((ev) => ev.activityTaskStartedEventAttributes)
-        .filter((a) => a && (a.attempt ?? 1) > 1);
-      const failure = retried[retried.length - 1]?.lastFailure;
-      if (!failure) cause = 'no retry in the history';
-      else if (failure.timeoutFailureInfo)
-        cause = `previous attempt timed out (${String(failure.timeoutFailureInfo.timeoutType)})`;
-      else cause = `previous attempt failed: ${classify(failure.message ?? '')}`;
-    } catch {
-      /* leave as unavailable */
-    }
+    const final = await models.Notification.findById(id, { attempts: 1, lastError: 1 }).lean();
+    const cause = !final
+      ? 'no final record'
+      : final.attempts > 1
+        ? `retried after: ${classify(final.lastError ?? '')}`
+        : 'one attempt recorded (a dispatcher stopped between send and record)';
     causes[cause] = (causes[cause] ?? 0) + 1;
   }
   return causes;
@@ -916,7 +900,7 @@ async function main(): Promise<number> {
     const outbox = await verifyOutbox(notificationModels);
     const readModel = await verifyReadModel(models, e);
     const probe = await probeProjectFilters(mongo, models, ids[0] ?? '');
-    const repeatCauses = await diagnoseRepeats(client, [...sink.repeated.keys()].slice(0, 50));
+    const repeatCauses = await diagnoseRepeats(notificationModels, [...sink.repeated.keys()].slice(0, 50));
     const deliveryLateness = percentiles(
       [...e.webhooks].flatMap(([id, at]) => {
         const got = sink.firstArrival.get(id);

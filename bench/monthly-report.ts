@@ -7,14 +7,16 @@
  * "How long does the monthly report take over 10,000 projects?" Starts its own FerretDB (SQLite, free port,
  * temporary directory — the report activity needs only Mongo, no Temporal) and seeds a fresh database:
  *
- *   projects   N documents written with activities/read-model.ts `projectRecordOf(snapshotOf(state))`, each
+ *   projects   N documents written with activities/read-model.ts `projectRecordOf(snapshotOf(state))`, and
+ *              their report facts (`projectFacts`, domain/supervision.ts `projectFactsOf`) as the sync writes them; each
  *              state produced by the real domain code (bench/synthetic-projects.ts): the five special groups,
  *              the 18 counties, every industry; DRAFT … COMPLETED in plausible shares; construction with monthly
  *              progress reports, payments and funding; deadlines, reminders, escalations and reserve staleness
  *              from the real clock code, so some projects have overdue open tasks;
  *   blockers   the blocker records of those projects (open and closed), as `syncBlocker` writes them;
- *   snapshots  the `stages` map of the monthly snapshot before each period (what a previous monthly run
- *              leaves behind, read by the activity for conversion rates), taken from each project's history.
+ *   snapshots  the stage map of the monthly snapshot before each period (what a previous monthly run
+ *              leaves behind in `snapshotStages`, read by the activity for conversion rates), taken from each
+ *              project's history.
  *
  * Then it measures, each on its own (wall time, this process's peak RSS, FerretDB's CPU time):
  *   (a) the seeding (template driving, copying, insertMany in batches);
@@ -23,8 +25,10 @@
  *   (c) the same for QUARTERLY_BULLETIN (current quarter) and ANNUAL_ASSESSMENT (current year);
  *   (d) the stored monthly snapshot read back (as GET /reports/:id does) and each of its tables exported
  *       with reports/export.ts `toXlsx` / `toCsv`, with byte sizes;
- *   (e) `Project.find({}).lean()` alone, and the pure report functions on its result, so the time of (b)
- *       splits into loading from FerretDB and computing.
+ *   (e) what the activity reads alone — `ProjectFacts.find({}).lean()` and parsing the facts — and the pure
+ *       report functions on its result, so the time of (b) splits into loading from FerretDB and computing; beside
+ *       it `Project.find({}).lean()` (the full records, what the reports read before the facts), and the report
+ *       functions on those full records, which must give exactly the same reports.
  * Every figure is checked against what was seeded (project and library counts, new projects, conversions,
  * overdue tasks, open blockers, leader gaps, xlsx/csv rows against the JSON tables); any mismatch fails the run.
  */
@@ -40,7 +44,13 @@ import { createSupervisionActivities, monthBefore, parsePeriod } from '../activi
 import { shanghaiDayOf } from '../calendar';
 import { createCalendarModels } from '../db/calendar-models';
 import { connectMongo, createModels, type ProjectDoc } from '../db/models';
-import { createSupervisionModels, type SupervisionKind } from '../db/supervision-models';
+import {
+  createSupervisionModels,
+  snapshotStages,
+  writeSnapshotStages,
+  type SupervisionKind,
+} from '../db/supervision-models';
+import { parseReportFacts, projectFactsOf } from '../domain/supervision';
 import { isTerminal } from '../domain/lifecycle';
 import { libraryOf, type Stage } from '../domain/project';
 import { readToolPaths, repoRoot, startFerretDb } from '../infra/local-stack';
@@ -183,8 +193,8 @@ function splitLines(
   return [
     `monthly report: ${secs(report.wallMs)} wall; CPU ${cpu(report)}` +
       (repeat > 1 ? ` (medians of ${repeat} runs)` : ' (one run each; --repeat for medians)'),
-    `  Project.find({}).lean() alone: ${secs(load.wallMs)} wall; CPU ${cpu(load)}`,
-    `  of the report's ${total.toFixed(1)} CPU seconds: reading the projects ${pct(Math.min(reading, total))}, ` +
+    `  ProjectFacts.find({}).lean() and parsing alone: ${secs(load.wallMs)} wall; CPU ${cpu(load)}`,
+    `  of the report's ${total.toFixed(1)} CPU seconds: reading the projects' facts ${pct(Math.min(reading, total))}, ` +
       `the pure report functions ${pure.toFixed(2)} s (${pct(pure)}), the rest (calendar, blockers, previous ` +
       `stages, snapshot write) ` +
       // Separate runs differ by a few % in CPU too; a negative remainder is that noise, not a measurement.
@@ -331,6 +341,7 @@ async function main(): Promise<number> {
     openDueAts: [] as number[],
     blockerSpans: [] as { raisedAt: number; closedAt: number | null }[],
     bytes: 0,
+    factsBytes: 0,
   };
   // The previous monthly snapshot of each period holds the stage of every project at the period's start.
   const stagesAtStart = periods.map(
@@ -343,17 +354,20 @@ async function main(): Promise<number> {
   const monthConversion = { converted: 0 };
   let build: PhaseStats | undefined;
   let insert: PhaseStats | undefined;
+  let factsInsert: PhaseStats | undefined;
   let blockerInsert: PhaseStats | undefined;
   let blockerCount = 0;
   const seedNow = new Date(now);
   for (let from = 0; from < opts.projects; from += opts.batch) {
     const built = await meter.measure(() => {
       const docs: Record<string, unknown>[] = [];
+      const facts: Record<string, unknown>[] = [];
       const blockers: Record<string, unknown>[] = [];
       for (let i = from; i < Math.min(opts.projects, from + opts.batch); i++) {
         const p = city.project(i);
         const doc = { _id: p.variation.id, ...projectRecordOf(p.snapshot, p.template.seq, seedNow) };
         docs.push(doc);
+        facts.push({ _id: doc._id, ...projectFactsOf(doc) });
         blockers.push(...p.blockers);
         // What the reports must find, from the seeded data itself.
         const stage = p.snapshot.stage;
@@ -376,12 +390,17 @@ async function main(): Promise<number> {
         const [from_, to] = [libraryRank(start), libraryRank(stage)];
         if (from_ >= 0 && from_ <= 2 && to > from_) monthConversion.converted += 1;
         expected.bytes += JSON.stringify(doc).length;
+        expected.factsBytes += (facts[facts.length - 1]!.facts as string).length;
       }
-      return { docs, blockers };
+      return { docs, facts, blockers };
     });
     build = addStats(build, built.stats);
     const wrote = await meter.measure(() => models.Project.insertMany(built.value.docs, { ordered: true }));
     insert = addStats(insert, wrote.stats);
+    const wroteFacts = await meter.measure(() =>
+      models.ProjectFacts.insertMany(built.value.facts, { ordered: true }),
+    );
+    factsInsert = addStats(factsInsert, wroteFacts.stats);
     if (built.value.blockers.length > 0) {
       const b = await meter.measure(() => models.Blocker.insertMany(built.value.blockers, { ordered: true }));
       blockerInsert = addStats(blockerInsert, b.stats);
@@ -391,7 +410,9 @@ async function main(): Promise<number> {
   }
   process.stdout.write('\n');
   for (const at of stagesAtStart) {
-    // Only `report.stages` of the previous snapshot is read (for conversions); the rest marks it as seeded.
+    // Only the stage map of the previous snapshot is read (for conversions); the rest marks it as seeded.
+    const id = `MONTHLY_DISPATCH:${at.snapshotMonth}`;
+    await writeSnapshotStages(supervisionModels, id, at.stages);
     await supervisionModels.ReportSnapshot.updateOne(
       { _id: `MONTHLY_DISPATCH:${at.snapshotMonth}` },
       {
@@ -402,13 +423,14 @@ async function main(): Promise<number> {
           dataAsOf: new Date(at.startMs - 1),
           createdAt: new Date(at.startMs - 1),
           projectCount: Object.keys(at.stages).length,
-          report: { stages: at.stages, seededBy: 'bench/monthly-report.ts' },
+          report: { seededBy: 'bench/monthly-report.ts' },
         },
       },
       { upsert: true },
     );
   }
   const stored = await models.Project.countDocuments({});
+  checkEqual(await models.ProjectFacts.countDocuments({}), opts.projects, 'project facts stored');
   const storedBlockers = await models.Blocker.countDocuments({});
   checkEqual(stored, opts.projects, 'projects stored');
   checkEqual(storedBlockers, blockerCount, 'blockers stored');
@@ -417,7 +439,8 @@ async function main(): Promise<number> {
   const liveCount = Object.values(expected.libraries).reduce((a, b) => a + b, 0);
   console.log(
     `  stages ${JSON.stringify(expected.stages)}; ${blockerCount} blockers; ` +
-      `${kib(expected.bytes / opts.projects)} per project document (JSON), FerretDB files ${mib(dbBytes)}`,
+      `${kib(expected.bytes / opts.projects)} per project document (JSON), ` +
+      `${kib(expected.factsBytes / opts.projects)} of report facts, FerretDB files ${mib(dbBytes)}`,
   );
 
   // ---------------------------------------------------------------------------------------- (b), (c) reports
@@ -427,6 +450,7 @@ async function main(): Promise<number> {
     stats: PhaseStats; // the median run
     runs: PhaseStats[];
     snapshotBytes: number;
+    stagesBytes: number;
   }[] = [];
   for (const [kind, period] of periods) {
     console.log(`computeSupervisionReport ${kind} ${period} …`);
@@ -441,12 +465,14 @@ async function main(): Promise<number> {
     const snap = await supervisionModels.ReportSnapshot.findById(snapshotId).lean();
     if (!snap) throw new Error(`no snapshot ${snapshotId} after the run`);
     checkEqual(snap.projectCount, opts.projects, `${kind}: projectCount`);
+    const parts = await supervisionModels.SnapshotStages.find({ snapshotId }).lean();
     reports.push({
       kind,
       period,
       stats: median(runs),
       runs,
       snapshotBytes: mongoose.mongo.BSON.calculateObjectSize(snap),
+      stagesBytes: parts.reduce((a, x) => a + mongoose.mongo.BSON.calculateObjectSize(x), 0),
     });
     const r = snap.report;
     const asOf = snap.dataAsOf.getTime();
@@ -486,8 +512,9 @@ async function main(): Promise<number> {
       checkEqual(d.total.openBlockers, openBlockers, 'dispatch: open blockers');
       check(openBlockers > 0, 'dispatch: some blockers are open');
       check(overdueExpected > 0, 'dispatch: some tasks are overdue');
+      check(r.stages === undefined, 'dispatch: the stage map is not in the snapshot document');
       checkEqual(
-        Object.keys(r.stages as Record<string, string>).length,
+        Object.keys((await snapshotStages(supervisionModels, snapshotId)) ?? {}).length,
         opts.projects,
         'dispatch: stages of all projects stored',
       );
@@ -498,11 +525,18 @@ async function main(): Promise<number> {
   }
 
   // ---------------------------------------------------------------------------------------- (e) load vs compute
-  console.log('Project.find({}).lean() alone, then the report functions on its result …');
-  const splitOnce = async () => {
-    const load = await meter.measure(() => models.Project.find({}).lean());
-    const docs = load.value as unknown as (ProjectDoc & ProjectRecord)[];
-    checkEqual(docs.length, opts.projects, 'Project.find: documents loaded');
+  console.log(
+    'ProjectFacts.find({}).lean() alone, then the report functions on its result; the full records …',
+  );
+  const splitOnce = async (compare: boolean) => {
+    const load = await meter.measure(async () =>
+      (await models.ProjectFacts.find({}).lean()).map(parseReportFacts),
+    );
+    const docs = load.value;
+    checkEqual(docs.length, opts.projects, 'ProjectFacts.find: facts loaded');
+    const full = await meter.measure(() => models.Project.find({}).lean());
+    const records = full.value as unknown as (ProjectDoc & ProjectRecord)[];
+    checkEqual(records.length, opts.projects, 'Project.find: documents loaded');
     // The inputs the activity gathers besides the projects (small: calendar, blockers, previous stages).
     const side = await meter.measure(async () => {
       const { calendar } = await loadWorkCalendar(calendarModels);
@@ -512,10 +546,9 @@ async function main(): Promise<number> {
         openedAt: b.raisedAt,
         closedAt: b.closedAt ?? undefined,
       }));
+      // As the activity reads it: the stage map of last month's snapshot.
       const previousId = `MONTHLY_DISPATCH:${monthBefore(month)}`;
-      const previous = await supervisionModels.ReportSnapshot.findById(previousId).lean();
-      // As the activity reads it: the stages map of last month's snapshot.
-      const stagesAtPeriodStart = (previous?.report.stages ?? {}) as Record<string, string>;
+      const stagesAtPeriodStart = (await snapshotStages(supervisionModels, previousId)) ?? {};
       return { calendar, spans, stagesAtPeriodStart };
     });
     const { calendar, spans, stagesAtPeriodStart } = side.value;
@@ -529,20 +562,30 @@ async function main(): Promise<number> {
     };
     const reporting = { reporting: policy.reporting };
     const history = { stagesAtPeriodStart };
-    const fns: [string, () => unknown][] = [
-      ['monthlyDispatch', () => monthlyDispatch(docs, ctx, { ...history, blockers: spans })],
-      ['overdueList', () => overdueList(docs, ctx, workingDaysBetween)],
-      ['rankings', () => rankings(docs, ctx, { ...history, ...reporting })],
-      ['dataQuality', () => dataQuality(docs, ctx)],
-      ['portfolioTargets', () => portfolioTargets(docs, ctx, reporting)],
+    const monthlyReportDueDay = policy.implementation.monthlyReportDueDay;
+    const fns = (input: readonly ProjectRecord[]): [string, () => unknown][] => [
+      ['monthlyDispatch', () => monthlyDispatch(input, ctx, { ...history, blockers: spans })],
+      ['overdueList', () => overdueList(input, ctx, workingDaysBetween)],
+      ['rankings', () => rankings(input, ctx, { ...history, ...reporting, monthlyReportDueDay })],
+      ['dataQuality', () => dataQuality(input, ctx)],
+      ['portfolioTargets', () => portfolioTargets(input, ctx, reporting)],
     ];
     const compute: Record<string, PhaseStats> = {};
-    for (const [name, fn] of fns) compute[name] = (await meter.measure(fn)).stats;
-    return { load: load.stats, side: side.stats, compute };
+    for (const [name, fn] of fns(docs)) compute[name] = (await meter.measure(fn)).stats;
+    // The facts are a slice of the records: every report over them must be exactly the report over the records.
+    if (compare) {
+      const fromRecords = fns(records);
+      for (const [name, fn] of fns(docs)) {
+        const same = JSON.stringify(fn()) === JSON.stringify(fromRecords.find(([n]) => n === name)![1]());
+        check(same, `${name}: the report over the facts differs from the report over the full records`);
+      }
+    }
+    return { load: load.stats, full: full.stats, side: side.stats, compute };
   };
   const splits: Awaited<ReturnType<typeof splitOnce>>[] = [];
-  for (let r = 0; r < opts.repeat; r++) splits.push(await splitOnce());
+  for (let r = 0; r < opts.repeat; r++) splits.push(await splitOnce(r === 0));
   const load = median(splits.map((x) => x.load));
+  const fullLoad = median(splits.map((x) => x.full));
   const side = median(splits.map((x) => x.side));
   const compute = Object.fromEntries(
     Object.keys(splits[0]!.compute).map((k) => [k, median(splits.map((x) => x.compute[k]!))]),
@@ -624,6 +667,7 @@ async function main(): Promise<number> {
     row(`seed: drive ${city.templates.length} templates (domain)`, templates.stats),
     row(`seed: build ${opts.projects} documents (copies)`, build!),
     row(`seed: Project.insertMany (batches of ${opts.batch})`, insert!, `${kib(expected.bytes)} JSON`),
+    row(`seed: ProjectFacts.insertMany`, factsInsert!, `${kib(expected.factsBytes)} of facts`),
     row(
       `seed: Blocker.insertMany`,
       blockerInsert ?? {
@@ -639,10 +683,13 @@ async function main(): Promise<number> {
       row(
         `report: ${r.kind} ${r.period}`,
         r.stats,
-        `snapshot ${kib(r.snapshotBytes)} BSON ${spread(r.runs)}`,
+        `snapshot ${kib(r.snapshotBytes)} BSON` +
+          (r.stagesBytes > 0 ? ` + stage map ${kib(r.stagesBytes)}` : '') +
+          ` ${spread(r.runs)}`,
       ),
     ),
-    row('split: Project.find({}).lean()', load, spread(splits.map((x) => x.load))),
+    row('split: ProjectFacts.find({}).lean() + parse', load, spread(splits.map((x) => x.load))),
+    row('split: Project.find({}).lean() (full records)', fullLoad, spread(splits.map((x) => x.full))),
     row('split: calendar, blockers, previous stages', side),
     ...Object.entries(compute).map(([k, v]) => row(`split: ${k} (pure)`, v)),
     row('export: read the monthly snapshot', read.stats),
@@ -668,11 +715,12 @@ async function main(): Promise<number> {
       templatesPerStage: templateCounts(opts.templates),
       blockers: blockerCount,
       projectJsonBytes: expected.bytes,
+      factsJsonBytes: expected.factsBytes,
       ferretDbBytes: dbBytes,
     },
-    seeding: { templates: templates.stats, build, insert, blockerInsert },
+    seeding: { templates: templates.stats, build, insert, factsInsert, blockerInsert },
     reports,
-    split: { load, side, compute, computeMs, computeCpuSeconds, runs: splits },
+    split: { load, fullLoad, side, compute, computeMs, computeCpuSeconds, runs: splits },
     export: { read: read.stats, tables: exports },
     processPeakRssBytes: processPeakRss,
     ferretDb: ferretEnd,

@@ -121,13 +121,48 @@ export interface ImportJobDoc {
   valid: number;
   invalid: number;
   problems: { row: number; column: string | null; message: string }[];
-  items: { row: number; projectId: string; body: Record<string, unknown> }[];
+  /** Each row's project; its create-project body moves to `importRows` once the import's workflow stages it. */
+  items: { row: number; projectId: string; body?: Record<string, unknown> }[];
   toCreate: number;
   created: number;
   error: string | null;
   createdAt: Date;
   updatedAt: Date;
   finishedAt: Date | null;
+}
+
+/**
+ * The create-project bodies of one batch of an import (`<importId>:<from>`), staged from the job by its workflow:
+ * each batch reads its own rows by `_id`, and the job document (read by every progress poll) stays small.
+ */
+export interface ImportRowsDoc {
+  _id: string;
+  importId: string;
+  from: number;
+  /** The importing organisation and user, as on the job. */
+  org: string;
+  actor: Record<string, unknown>;
+  items: { row: number; projectId: string; body: Record<string, unknown> }[];
+}
+
+/**
+ * What the supervision reports read of one project (`projectFacts`, keyed by project id): domain/supervision.ts
+ * `projectFactsOf`, written with the project's record at the same seq. The facts are one JSON string (see there).
+ */
+export interface ProjectFactsDoc {
+  _id: string;
+  seq: number;
+  /** REPORT_FACTS_VERSION of the shape the facts were written in. */
+  v: number;
+  facts: string;
+}
+
+/** A migration of the read model done at worker start (db/read-model-setup.ts), by name, with its version. */
+export interface ReadModelMigrationDoc {
+  _id: string;
+  version: number;
+  at: Date;
+  written: number;
 }
 
 export interface Models {
@@ -141,6 +176,9 @@ export interface Models {
   Inbox: Model<InboxDoc>;
   /** The people directory (包联领导, unit heads) with their channels: db/people.ts. */
   People: Model<PersonDoc>;
+  ProjectFacts: Model<ProjectFactsDoc>;
+  ImportRows: Model<ImportRowsDoc>;
+  ReadModelMigration: Model<ReadModelMigrationDoc>;
 }
 
 const mixed = Schema.Types.Mixed;
@@ -273,7 +311,40 @@ export function createModels(conn: Connection): Models {
       { versionKey: false, minimize: false, collection: 'imports' },
     ),
   );
-  return { Project, Task, EventLog, InboxItem, Inbox, Blocker, ImportJob, People: createPeopleModel(conn) };
+  const ProjectFacts = conn.model<ProjectFactsDoc>(
+    'ProjectFacts',
+    new Schema<ProjectFactsDoc>(
+      { _id: String, seq: Number, v: Number, facts: String },
+      { versionKey: false, minimize: false, collection: 'projectFacts' },
+    ),
+  );
+  const ImportRows = conn.model<ImportRowsDoc>(
+    'ImportRows',
+    new Schema<ImportRowsDoc>(
+      { _id: String, importId: String, from: Number, org: String, actor: mixed, items: mixed },
+      { versionKey: false, minimize: false, collection: 'importRows' },
+    ),
+  );
+  const ReadModelMigration = conn.model<ReadModelMigrationDoc>(
+    'ReadModelMigration',
+    new Schema<ReadModelMigrationDoc>(
+      { _id: String, version: Number, at: Date, written: Number },
+      { versionKey: false, minimize: false, collection: 'readModelMigrations' },
+    ),
+  );
+  return {
+    Project,
+    Task,
+    EventLog,
+    InboxItem,
+    Inbox,
+    Blocker,
+    ImportJob,
+    People: createPeopleModel(conn),
+    ProjectFacts,
+    ImportRows,
+    ReadModelMigration,
+  };
 }
 
 export async function connectMongo(uri: string): Promise<Connection> {

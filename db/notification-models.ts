@@ -58,12 +58,15 @@ export interface NotificationDoc {
   text: string;
   status: NotificationStatus;
   attempts: number;
+  /** The delivery workflow that owns it (notifications enqueued before the dispatcher); null: the dispatcher's. */
   workflowId: string | null;
   lastError: string | null;
   createdAt: Date;
   updatedAt: Date;
   lastAttemptAt: Date | null;
   sentAt: Date | null;
+  /** When the dispatcher tries next (absent or null: at once); set after a failed attempt, from the backoff. */
+  nextAttemptAt?: Date | null;
 }
 
 export interface WebhookChannel {
@@ -127,6 +130,7 @@ function notificationSchema(collection: string): Schema<NotificationDoc> {
       updatedAt: Date,
       lastAttemptAt: Date,
       sentAt: Date,
+      nextAttemptAt: Date,
     },
     { versionKey: false, minimize: false, collection },
   );

@@ -81,33 +81,13 @@ export function previousResult(s: ProjectState, requestId: string): ActionResult
 }
 
 /** Throws the DomainError that `applyAction` would throw, without touching the state. */
-export function validateAction(
-  s: ProjectState,
-  policy: Policy,
-  req: ActionRequest,
-  now: number,
-  rules: ActionRules = {},
-): void {
+export function validateAction(s: ProjectState, policy: Policy, req: ActionRequest, now: number): void {
   if (previousResult(s, req.requestId)) return; // a repeat is answered with the first result
-  applyAction(JSON.parse(JSON.stringify(s)) as ProjectState, policy, req, now, rules);
-}
-
-/** Which version of a rule a run follows, where running workflows keep an older one (patched in the workflow). */
-export interface ActionRules {
-  /** The start gate before the seed's reading (the owner starts; contract alone or a typed override pass). */
-  legacyStartGate?: boolean;
-  /** Tiers 2 and 3 decided with PASS/REJECT/RETURN, before they produced the seed's outputs. */
-  legacyReviewTiers?: boolean;
+  applyAction(JSON.parse(JSON.stringify(s)) as ProjectState, policy, req, now);
 }
 
 /** Applies one validated action, records its events, and remembers the result under the request id. */
-export function applyAction(
-  s: ProjectState,
-  policy: Policy,
-  req: ActionRequest,
-  now: number,
-  rules: ActionRules = {},
-): ActionResult {
+export function applyAction(s: ProjectState, policy: Policy, req: ActionRequest, now: number): ActionResult {
   const earlier = previousResult(s, req.requestId);
   if (earlier) return earlier;
   checkRequest(req);
@@ -118,8 +98,6 @@ export function applyAction(
     now,
     stageBefore: s.stage,
     touchedTask: undefined,
-    legacyStartGate: rules.legacyStartGate,
-    legacyReviewTiers: rules.legacyReviewTiers,
   };
   const message = HANDLERS[req.action.type](ctx, req.action as never);
   const result: ActionResult = {

@@ -19,10 +19,6 @@ export interface Ctx {
   stageBefore: Stage;
   touchedTask: string | undefined;
   touchedBlocker?: string | undefined;
-  /** Runs started before the seed's start gate keep the old one (domain/stages/pre-construction.ts). */
-  legacyStartGate?: boolean | undefined;
-  /** Runs started before tiers 2 and 3 had their outputs decide them with PASS/REJECT/RETURN. */
-  legacyReviewTiers?: boolean | undefined;
 }
 
 /** The handler of each action type; each stage's module provides those of its own actions. */

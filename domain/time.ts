@@ -104,15 +104,6 @@ export function scheduleRequests(s: TaskLedger, policy: Policy): ScheduleRequest
   return out;
 }
 
-/**
- * How the clock behaves in a run: runs started before ESCALATION_DIRECTORY_PATCH (workflows/task-clock.ts) keep
- * the ladder and recipients they started with, so their replay is unchanged; the default is the current rule.
- */
-export interface ClockRules {
-  /** Every level for every task; the unit's head is the unit's inbox; the 包联领导 is a bare name. */
-  legacyEscalation?: boolean | undefined;
-}
-
 type EscalationRecipient = Policy['time']['escalation'][number]['recipients'][number];
 
 /**
@@ -165,7 +156,6 @@ export function applySchedules(
   policy: Policy,
   results: ScheduleResult[],
   now: number,
-  rules: ClockRules = {},
 ): NotificationIntent[] {
   const alerts: NotificationIntent[] = [];
   for (const r of results) {
@@ -186,14 +176,12 @@ export function applySchedules(
     }
     const previous = t.schedule;
     const byLevel = new Map(policy.time.escalation.map((e) => [e.level, e]));
-    const ladder = rules.legacyEscalation
-      ? undefined
-      : new Set(ladderFor(policy, t.assigneeOrg).map((e) => e.level));
+    const ladder = new Set(ladderFor(policy, t.assigneeOrg).map((e) => e.level));
     const schedule: TaskSchedule = {
       version: (previous?.version ?? 0) + 1,
       reminders: r.reminders.filter((at) => at > now && at > t.openedAt).sort((a, b) => a - b),
       escalations: r.escalations
-        .filter((e) => ladder?.has(e.level) ?? true)
+        .filter((e) => ladder.has(e.level))
         .map((e) => ({
           level: e.level,
           at: e.at,
@@ -269,13 +257,8 @@ export function staleAt(s: ProjectState, policy: Policy): number | undefined {
 }
 
 /** Fires every reminder, escalation and reserve staleness due at `now`; returns what must be delivered. */
-export function fireDue(
-  s: ProjectState,
-  policy: Policy,
-  now: number,
-  rules: ClockRules = {},
-): NotificationIntent[] {
-  const out = fireTaskClocks(s, policy, now, rules);
+export function fireDue(s: ProjectState, policy: Policy, now: number): NotificationIntent[] {
+  const out = fireTaskClocks(s, policy, now);
   const stale = staleAt(s, policy);
   if (stale !== undefined && stale <= now) {
     out.push(...markStale(s, now));
@@ -285,12 +268,7 @@ export function fireDue(
 }
 
 /** Fires every reminder and escalation due at `now`, records them, and returns what must be delivered. */
-export function fireTaskClocks(
-  s: TaskLedger,
-  policy: Policy,
-  now: number,
-  rules: ClockRules = {},
-): NotificationIntent[] {
+export function fireTaskClocks(s: TaskLedger, policy: Policy, now: number): NotificationIntent[] {
   const out: NotificationIntent[] = [];
   for (const t of s.tasks) {
     if (t.status !== 'OPEN' || !t.schedule || !t.deadline || isPaused(t)) continue;
@@ -322,7 +300,7 @@ export function fireTaskClocks(
       t.escalationLevel = e.level;
       if (e.recipients.includes('MONTHLY_BULLETIN')) t.onMonthlyBulletin = true;
       touch(s, t.id);
-      const recipients = resolveRecipients(s, policy, t, e.recipients, rules);
+      const recipients = resolveRecipients(s, policy, t, e.recipients);
       recordEvent(s, {
         type: 'ESCALATED',
         stageBefore: s.stage,
@@ -405,7 +383,6 @@ function resolveRecipients(
   policy: Policy,
   t: Task,
   kinds: string[],
-  rules: ClockRules,
 ): NotificationIntent['recipients'] {
   const out: NotificationIntent['recipients'] = [];
   const same = (a: Recipient, b: Recipient) =>
@@ -416,13 +393,11 @@ function resolveRecipients(
   const add = (r: Recipient) => {
     if (!out.some((x) => same(x, r))) out.push(r);
   };
-  const legacy = rules.legacyEscalation === true;
   const leader = s.details.assignedLeader;
   for (const k of kinds) {
     if (k === 'ASSIGNEE') add({ org: t.assigneeOrg });
-    else if (k === 'ASSIGNEE_HEAD') add(legacy ? { org: t.assigneeOrg } : { headOf: t.assigneeOrg });
-    else if (k === 'ASSIGNED_LEADER' && leader)
-      add(legacy ? { person: { name: leader } } : { person: { id: leader } });
+    else if (k === 'ASSIGNEE_HEAD') add({ headOf: t.assigneeOrg });
+    else if (k === 'ASSIGNED_LEADER' && leader) add({ person: { id: leader } });
     else if (k === 'SPECIAL_GROUP') add({ org: s.details.portfolio });
     else if (k === 'LEADING_GROUP') add({ org: policy.leadingGroup });
     else if (k === 'CITY_SUPERVISION') add({ org: policy.citySupervision });

@@ -1,5 +1,5 @@
 export { projectLifecycle } from './project-lifecycle';
-export { notificationDelivery } from './notification-delivery';
+export { notificationDispatcher } from './notification-dispatcher';
 export { supervisionRun } from './supervision';
 export { projectBlocker } from './project-blocker';
 export { projectImport } from './project-import';

@@ -29,7 +29,6 @@ import {
 } from './messages';
 import {
   asFailure,
-  clockRulesOfRun,
   enqueueQueued,
   fireClocks,
   flushOutbox,
@@ -57,7 +56,6 @@ export async function projectBlocker(input: ProjectBlockerInput): Promise<Blocke
     );
   }
   setHandler(getBlockerQuery, () => viewOf(s));
-  const clockRules = clockRulesOfRun();
 
   for (;;) {
     const closed = () => s.blocker.status === 'CLOSED';
@@ -73,8 +71,8 @@ export async function projectBlocker(input: ProjectBlockerInput): Promise<Blocke
     else await condition(wake, Math.max(1, wakeAt - Date.now()));
 
     if (!closed()) {
-      await scheduleDeadlines(s, policy, clockRules);
-      fireClocks(s, policy, clockRules);
+      await scheduleDeadlines(s, policy);
+      fireClocks(s, policy);
     }
     await enqueueQueued(s);
     await reportToProject(s);

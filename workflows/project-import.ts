@@ -1,7 +1,9 @@
 import { ActivityFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { createImportActivities } from '../activities/imports';
 
-const { createImportBatch, finishImport } = proxyActivities<ReturnType<typeof createImportActivities>>({
+const { createImportBatch, finishImport, stageImportRows } = proxyActivities<
+  ReturnType<typeof createImportActivities>
+>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '1 minute',
   retry: {
@@ -25,6 +27,8 @@ export async function projectImport(input: ProjectImportInput): Promise<{ create
   const batchMs = Math.ceil((input.batchSize / input.ratePerSecond) * 1000);
   let created = 0;
   try {
+    // The rows move out of the job document into one document per batch first: each batch reads only its own.
+    await stageImportRows({ importId: input.importId, batchSize: input.batchSize });
     for (let from = 0; from < input.rows; from += input.batchSize) {
       const began = Date.now();
       created += await createImportBatch({

@@ -1,5 +1,5 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createSupervisionActivities } from '../activities/supervision';
 import type { NotificationActivities } from '../activities/notifications';
 import type { SupervisionKind } from '../domain/supervision';
@@ -19,9 +19,6 @@ const { enqueueNotifications } = proxyActivities<NotificationActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
-
-/** A report's notice goes to all its recipients at once (see below). */
-export const ONE_NOTICE_PER_REPORT_PATCH = 'one-notice-per-report';
 
 export interface SupervisionRunInput {
   kind: SupervisionKind;
@@ -73,26 +70,14 @@ export async function supervisionRun(input: SupervisionRunInput): Promise<Superv
       reportTitle: out.title, // the name the REPORT_READY template shows
       link: `/api/v1/reports/${out.snapshotId}`,
     };
-    if (patched(ONE_NOTICE_PER_REPORT_PATCH)) {
-      // One notice to every recipient under the report's key: a delivery per recipient and channel follows.
-      if (out.recipients.length > 0)
-        await enqueueNotifications({
-          notificationKey: `report:${out.snapshotId}`,
-          recipients: out.recipients.map((org) => ({ org })),
-          template: 'REPORT_READY',
-          payload,
-        });
-    } else {
-      // Runs before the patch enqueued one notice per organisation under the same key; their delivery workflow
-      // id came from the key, so every organisation after the first was never delivered.
-      for (const org of out.recipients)
-        await enqueueNotifications({
-          notificationKey: `report:${out.snapshotId}`,
-          recipients: [{ org }],
-          template: 'REPORT_READY',
-          payload,
-        });
-    }
+    // One notice to every recipient under the report's key: a delivery per recipient and channel follows.
+    if (out.recipients.length > 0)
+      await enqueueNotifications({
+        notificationKey: `report:${out.snapshotId}`,
+        recipients: out.recipients.map((org) => ({ org })),
+        template: 'REPORT_READY',
+        payload,
+      });
     snapshotIds.push(out.snapshotId);
     proposals += out.proposals;
   }

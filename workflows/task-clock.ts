@@ -2,27 +2,16 @@
  * The workflow side of task clocks, shared by the project and blocker workflows: scheduling deadlines through
  * the calendar activity, firing what is due, handing notifications to the outbox, and typed refusals.
  */
-import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { createDeadlineActivities } from '../activities/deadlines';
 import type { createReadModelActivities } from '../activities/read-model';
 import type { NotificationActivities } from '../activities/notifications';
+import type { WakeupActivities } from '../activities/wakeup';
 import { DomainError } from '../domain/errors';
 import { recordEvent } from '../domain/events';
-import type { NotificationIntent, ProjectEvent, Task, TaskLedger } from '../domain/state';
+import type { NotificationIntent, ProjectEvent, ReadModelSync, Task, TaskLedger } from '../domain/state';
 import type { Policy } from '../policy/schema';
-import { applySchedules, fireTaskClocks, scheduleRequests, type ClockRules } from '../domain/time';
-
-/**
- * Escalations reach the people the seed names: the unit's head and the 包联领导 from the people directory, and a
- * ladder that starts above the assignee's own rung (domain/time.ts `ladderFor`). Runs started before it keep
- * the old ladder and recipients (ClockRules.legacyEscalation), decided once at the start of each run.
- */
-export const ESCALATION_DIRECTORY_PATCH = 'escalation-directory-ladder';
-
-/** The clock rules of this run; call once, at the start of the run, so the answer is the same all run long. */
-export function clockRulesOfRun(): ClockRules {
-  return { legacyEscalation: !patched(ESCALATION_DIRECTORY_PATCH) };
-}
+import { applySchedules, fireTaskClocks, scheduleRequests } from '../domain/time';
 
 // Mongo may be down for a while; a workflow waits (writes are idempotent) rather than failing.
 export const { syncReadModel, syncBlocker } = proxyActivities<ReturnType<typeof createReadModelActivities>>({
@@ -37,8 +26,15 @@ const { scheduleTaskDeadlines } = proxyActivities<ReturnType<typeof createDeadli
 
 // Enqueueing only writes the outbox and starts delivery workflows; delivery itself never blocks the workflow.
 // A batch (up to MAX_ENQUEUE_BATCH notifications) gets the longer time a busy Mongo may need for it.
-const { enqueueNotifications, enqueueNotificationBatch } = proxyActivities<NotificationActivities>({
+const { enqueueNotificationBatch } = proxyActivities<NotificationActivities>({
   startToCloseTimeout: '3 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+// A wakeup's one write: the read model and the outbox (at most MAX_WAKEUP_NOTIFICATIONS). Short, as the read
+// model's sync was: a write lost with its worker is tried again within half a minute, not after minutes.
+const { writeProjectWakeup } = proxyActivities<WakeupActivities>({
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
@@ -81,51 +77,58 @@ export async function flushOutbox(
 }
 
 /** Computes the deadlines the ledger's open tasks lack (an activity: the calendar changes) and applies them. */
-export async function scheduleDeadlines(s: TaskLedger, policy: Policy, rules: ClockRules): Promise<void> {
+export async function scheduleDeadlines(s: TaskLedger, policy: Policy): Promise<void> {
   const requests = scheduleRequests(s, policy);
   if (requests.length > 0)
-    queueNotifications(
-      s,
-      applySchedules(s, policy, await scheduleTaskDeadlines(requests), Date.now(), rules),
-    );
+    queueNotifications(s, applySchedules(s, policy, await scheduleTaskDeadlines(requests), Date.now()));
 }
 
 /** Reminders and escalations of the ledger's tasks due now. */
-export function fireClocks(s: TaskLedger, policy: Policy, rules: ClockRules): void {
-  queueNotifications(s, fireTaskClocks(s, policy, Date.now(), rules));
+export function fireClocks(s: TaskLedger, policy: Policy): void {
+  queueNotifications(s, fireTaskClocks(s, policy, Date.now()));
 }
-
-/** Runs from this version on hand all queued notifications to the outbox in one activity. */
-export const BATCHED_ENQUEUE_PATCH = 'batched-notification-enqueue';
 
 /**
- * Hands queued notifications to the durable outbox, oldest first; keys make a retry harmless.
- * `skip` drops a notification without sending it (a release that did not send it must replay unchanged).
+ * Hands queued notifications to the durable outbox, oldest first, in batches; keys make a retry harmless. (The
+ * project workflow writes its notifications with its read model instead: see writeWakeup.)
  */
-export async function enqueueQueued(
-  s: TaskLedger,
-  skip: (n: NotificationIntent) => boolean = () => false,
-): Promise<void> {
+export async function enqueueQueued(s: TaskLedger): Promise<void> {
   const queue = s.outbox.notifications ?? [];
-  if (queue.length === 0) return;
-  if (!patched(BATCHED_ENQUEUE_PATCH)) return enqueueOneByOne(s, queue, skip);
-  // A burst of deadlines queues several notifications at once: one activity for all of them (in chunks) keeps
-  // the workflow's history and Temporal's work small.
   while (queue.length > 0) {
-    const taken = queue.slice(0, MAX_ENQUEUE_BATCH);
-    const batch = taken.filter((n) => !skip(n));
-    if (batch.length > 0) {
-      try {
-        const { refused } = await enqueueNotificationBatch({ notifications: batch.map(enqueueInputOf) });
-        for (const r of refused) notificationRefused(s, r.notificationKey, r.reason);
-      } catch (err) {
-        if (!(err instanceof ActivityFailure)) throw err;
-        for (const n of batch) notificationRefused(s, n.key, err.cause?.message ?? err.message);
-      }
+    const batch = queue.slice(0, MAX_ENQUEUE_BATCH);
+    try {
+      const { refused } = await enqueueNotificationBatch({ notifications: batch.map(enqueueInputOf) });
+      for (const r of refused) notificationRefused(s, r.notificationKey, r.reason);
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      for (const n of batch) notificationRefused(s, n.key, err.cause?.message ?? err.message);
     }
-    queue.splice(0, taken.length);
+    queue.splice(0, batch.length);
   }
 }
+
+/**
+ * The one write of a wakeup: what changed in the read model and the notifications queued, in one activity.
+ * Entries that arrive while it runs stay for the next write; a failed write keeps everything queued.
+ */
+export async function writeWakeup(
+  s: TaskLedger,
+  syncOf: (changes: { events: ProjectEvent[]; tasks: Task[] }) => ReadModelSync,
+): Promise<void> {
+  const queue = s.outbox.notifications ?? [];
+  const notifications = queue.slice(0, MAX_WAKEUP_NOTIFICATIONS);
+  await flushOutbox(s, async (changes) => {
+    const { refused } = await writeProjectWakeup({
+      sync: syncOf(changes),
+      notifications: notifications.map(enqueueInputOf),
+    });
+    queue.splice(0, notifications.length);
+    for (const r of refused) notificationRefused(s, r.notificationKey, r.reason);
+  });
+}
+
+/** Within the outbox's batch limit (activities/notifications.ts); more wait for the next write. */
+const MAX_WAKEUP_NOTIFICATIONS = 100;
 
 const MAX_ENQUEUE_BATCH = 20;
 
@@ -141,28 +144,6 @@ function notificationRefused(s: TaskLedger, key: string, reason: string): void {
     at: Date.now(),
     data: { key, reason },
   });
-}
-
-/** Runs started before BATCHED_ENQUEUE_PATCH: one activity per notification. */
-async function enqueueOneByOne(
-  s: TaskLedger,
-  queue: NotificationIntent[],
-  skip: (n: NotificationIntent) => boolean,
-): Promise<void> {
-  while (queue.length > 0) {
-    const n = queue[0]!;
-    if (skip(n)) {
-      queue.shift();
-      continue;
-    }
-    try {
-      await enqueueNotifications(enqueueInputOf(n));
-    } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      notificationRefused(s, n.key, err.cause?.message ?? err.message);
-    }
-    queue.shift();
-  }
 }
 
 /** Domain refusals become typed ApplicationFailures; anything else would wedge the workflow task. */

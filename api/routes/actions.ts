@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ProjectAction } from '../../domain/actions';
+import type { ActionResult } from '../../domain/state';
 import type { ApiDeps } from '../app';
 import { ApiError } from '../problem';
 import { loadProjectView } from '../project-view';
+import { awaitReadModel, projectAt, type ReadModelCheck } from '../read-your-writes';
 import { route, type AnyRouteSpec, type RouteContext } from '../registry';
 import type { Role } from '../auth';
 import * as S from '../schemas';
@@ -38,12 +40,17 @@ export function requestIdOf(ctx: RouteContext<unknown, unknown, unknown>): strin
   return key ? `${ctx.actor.userId}:${key}` : randomUUID();
 }
 
-/** Sends one lifecycle action as an Update; the Idempotency-Key (scoped to the caller) is its update id. */
+/**
+ * Sends one lifecycle action as an Update; the Idempotency-Key (scoped to the caller) is its update id. Answers
+ * once the read model shows the action (read your writes): the project's record, and whatever `alsoAwait` names
+ * (e.g. the record of a blocker the action raised).
+ */
 export async function sendAction(
   deps: ApiDeps,
   ctx: RouteContext<unknown, unknown, unknown>,
   projectId: string,
   action: ProjectAction,
+  alsoAwait: (result: ActionResult) => ReadModelCheck[] = () => [],
 ) {
   const requestId = requestIdOf(ctx);
   if (!(await deps.models.Project.exists({ _id: projectId })) && !(await loadProjectView(deps, projectId))) {
@@ -59,22 +66,11 @@ export async function sendAction(
     },
   );
   ctx.res.setHeader('Content-Location', `/api/v1/projects/${projectId}`);
-  // Read your writes: answer once the read model shows the action (the project record is written last in a sync,
-  // after its trail and tasks), so the very next GET, inbox and trail show its effect.
-  const caughtUp = await readModelCaughtUp(deps, projectId, result.seq);
-  if (!caughtUp) ctx.res.setHeader('X-Read-Model', 'behind');
+  await awaitReadModel(deps, ctx.res, [
+    projectAt(deps, projectId, result.seq, result.taskId),
+    ...alsoAwait(result),
+  ]);
   return { ...result, requestId };
-}
-
-/** Polls the project's record (by `_id`) until it reaches `seq`; false if it has not within the wait. */
-async function readModelCaughtUp(deps: ApiDeps, projectId: string, seq: number): Promise<boolean> {
-  const deadline = Date.now() + (deps.readYourWritesMs ?? 10_000);
-  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
-    const doc = await deps.models.Project.findById(projectId, { seq: 1 }).lean();
-    if (doc && doc.seq >= seq) return true;
-    if (Date.now() + wait > deadline) return false;
-    await new Promise((r) => setTimeout(r, wait));
-  }
 }
 
 const projectOf = (taskId: string) => taskId.slice(0, taskId.indexOf('~'));

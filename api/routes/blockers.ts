@@ -18,6 +18,7 @@ import { ROLES } from '../auth';
 import * as S from '../schemas';
 import { requestIdOf, sendAction } from './actions';
 import { readable } from './projects';
+import { awaitReadModel, blockerAt, projectKnowsBlocker } from '../read-your-writes';
 
 const CATEGORY_KEYS = Object.keys(BLOCKER_CATEGORIES) as [BlockerCategory, ...BlockerCategory[]];
 const LEVEL_KEYS = Object.keys(BLOCKER_LEVELS) as [BlockerLevel, ...BlockerLevel[]];
@@ -141,6 +142,10 @@ export function blockerRoutes(deps: ApiDeps): AnyRouteSpec[] {
         timeoutMs: deps.updateTimeoutMs,
       });
       ctx.res.setHeader('Content-Location', `/api/v1/blockers/${blockerId}`);
+      await awaitReadModel(deps, ctx.res, [
+        blockerAt(deps, blockerId, result.seq),
+        projectKnowsBlocker(deps, result.projectId, blockerId),
+      ]);
       return { ...result, requestId };
     } catch (err) {
       // The blocker's workflow ends when it is closed: nothing more can be done to it.
@@ -205,7 +210,14 @@ export function blockerRoutes(deps: ApiDeps): AnyRouteSpec[] {
               },
             ],
           });
-        const result = await sendAction(deps, ctx, ctx.params.id, { type: 'raiseBlocker', ...ctx.body });
+        // The blocker's own workflow writes its record and the responsible organisation's task: wait for it too.
+        const result = await sendAction(
+          deps,
+          ctx,
+          ctx.params.id,
+          { type: 'raiseBlocker', ...ctx.body },
+          (r) => (r.blockerId ? [blockerAt(deps, r.blockerId, 1)] : []),
+        );
         if (result.blockerId) ctx.res.location(`/api/v1/blockers/${result.blockerId}`);
         return result;
       },

@@ -9,6 +9,7 @@ import { ApiError } from '../problem';
 import { canRead, etagOf, loadProjectView } from '../project-view';
 import { detailsVersionOf } from '../../domain/revisions';
 import { route, type AnyRouteSpec } from '../registry';
+import { awaitReadModel, projectAt } from '../read-your-writes';
 import { rawHistory, timeline } from '../history';
 import { listProjects } from '../project-list';
 import { assertKnownLeader, creationRefusal, ownerProblems, referenceProblems } from '../project-input';
@@ -112,6 +113,8 @@ export function projectRoutes(deps: ApiDeps): AnyRouteSpec[] {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError && key)) throw err;
         }
         res.location(`/api/v1/projects/${projectId}`);
+        // Read your writes: the project's first record (it exists from its first transition on) before the answer.
+        await awaitReadModel(deps, res, [projectAt(deps, projectId, 1)]);
         return (
           (await loadProjectView(deps, projectId)) ?? {
             projectId,

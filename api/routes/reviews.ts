@@ -24,6 +24,7 @@ import { route, type AnyRouteSpec } from '../registry';
 import * as R from '../review-schemas';
 import { TaskIdParams } from '../schemas';
 import { ActionResultSchema, requestIdOf, sendAction } from './actions';
+import { awaitReadModel, projectAt, type ReadModelCheck } from '../read-your-writes';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const SEED_FIELDS = ['经济', '规划', '工程', '环保'] as const;
@@ -321,7 +322,7 @@ export function reviewRoutes(deps: ApiDeps): AnyRouteSpec[] {
       bodyExample: R.REVIEW_EXAMPLES.postponeMeeting,
       success: { status: 200, description: 'Postponed; each waiting project rescheduled or why not' },
       problems: [404, 409, 422],
-      handler: async ({ params, body, actor }) => {
+      handler: async ({ params, body, actor, res }) => {
         leadingGroupOnly(actor);
         const { meeting, postponement, index } = await mapped(
           meetings.postpone(params.month, body.to, body.reason, actor.userId, today()),
@@ -331,6 +332,7 @@ export function reviewRoutes(deps: ApiDeps): AnyRouteSpec[] {
         ];
         const rescheduled: { projectId: string; message: string }[] = [];
         const failed: { projectId: string; status: number; type: string; detail: string }[] = [];
+        const shown: ReadModelCheck[] = [];
         // A few at a time: each is one Update of one project workflow.
         for (let i = 0; i < projects.length; i += 8) {
           await Promise.all(
@@ -344,6 +346,7 @@ export function reviewRoutes(deps: ApiDeps): AnyRouteSpec[] {
                   { timeoutMs: deps.updateTimeoutMs },
                 );
                 rescheduled.push({ projectId, message: r.message });
+                shown.push(projectAt(deps, projectId, r.seq, r.taskId));
               } catch (err) {
                 const p = toApiError(err);
                 failed.push({ projectId, status: p.status, type: p.slug, detail: p.message });
@@ -351,6 +354,8 @@ export function reviewRoutes(deps: ApiDeps): AnyRouteSpec[] {
             }),
           );
         }
+        // Read your writes: each rescheduled review's new deadline is in its inbox before the answer.
+        await awaitReadModel(deps, res, shown);
         const { _id, ...rest } = meeting;
         return { month: _id, ...rest, rescheduled, failed };
       },

@@ -4,7 +4,9 @@ import { z } from 'zod';
 import type { ApiDeps } from '../app';
 import { ApiError } from '../problem';
 import { route, type AnyRouteSpec } from '../registry';
+import { awaitReadModel, projectAt } from '../read-your-writes';
 import { toCsv, toXlsx, type AnyReport } from '../../reports/export';
+import { withStages } from '../../db/supervision-models';
 
 const KINDS = [
   'MONTHLY_DISPATCH',
@@ -63,7 +65,7 @@ export function supervisionRoutes(deps: ApiDeps): AnyRouteSpec[] {
           !actor.roles.some((r) => r === 'supervisor' || r === 'admin') &&
           actor.org !== deps.projects.policy.leadingGroup;
         if (!snap || unpublished) throw new ApiError(404, 'not-found', 'Not found', `no report ${params.id}`);
-        if (query.format === 'json') return snap;
+        if (query.format === 'json') return withStages(sm, snap);
         const table = query.table ?? (snap.kind === 'MONTHLY_DISPATCH' ? 'dispatch' : 'rankings');
         const report = snap.report[table] as AnyReport | undefined;
         if (!report)
@@ -214,7 +216,7 @@ export function supervisionRoutes(deps: ApiDeps): AnyRouteSpec[] {
       bodyExample: { decision: 'APPROVE', reason: 'OTHER', explanation: '长期未取得审批进展，按程序调出库' },
       success: { status: 200, description: 'The decided proposal' },
       problems: [404, 409],
-      handler: async ({ params, body, actor }) => {
+      handler: async ({ params, body, actor, res }) => {
         leadingGroupLeader(actor);
         const p = await sm.RemovalProposal.findById(params.id).lean();
         if (!p) throw new ApiError(404, 'not-found', 'Not found', `no proposal ${params.id}`);
@@ -228,7 +230,7 @@ export function supervisionRoutes(deps: ApiDeps): AnyRouteSpec[] {
               errors: [{ in: 'body', path: 'reason', message: 'required to approve' }],
             });
           }
-          await deps.projects.act(
+          const removed = await deps.projects.act(
             p.projectId,
             `proposal:${params.id}`,
             actor,
@@ -240,6 +242,7 @@ export function supervisionRoutes(deps: ApiDeps): AnyRouteSpec[] {
             },
             { timeoutMs: deps.updateTimeoutMs },
           );
+          await awaitReadModel(deps, res, [projectAt(deps, p.projectId, removed.seq)]);
         }
         const decided = {
           status: body.decision === 'APPROVE' ? 'APPROVED' : 'REJECTED',

@@ -17,7 +17,6 @@ import {
 } from '../task-ops';
 import { maybeLeaveReserve } from './reserve';
 import { DomainError } from '../errors';
-import { holds } from '../conditions';
 import type { Policy } from '../../policy/schema';
 import type { ProjectDetails } from '../project';
 
@@ -44,13 +43,13 @@ export const planningHandlers: Pick<Handlers, 'submit' | 'decideReview' | 'recor
   decideReview(ctx, a) {
     const { s } = ctx;
     const task = openTaskFor(ctx, a.taskId, ['REVIEW']);
-    if (!ctx.legacyReviewTiers && task.tier === 2)
+    if (task.tier === 2)
       throw new DomainError(
         'INVALID_DATA',
         '专业评审 is decided with its 技术方案, 投资效益 and 风险防控 opinions and an outcome (POST /tasks/{taskId}/specialist-review)',
         { field: 'decision' },
       );
-    if (!ctx.legacyReviewTiers && task.tier === 3)
+    if (task.tier === 3)
       throw new DomainError(
         'INVALID_DATA',
         '综合评审 is decided by the monthly joint meeting (POST /tasks/{taskId}/comprehensive-review)',
@@ -80,44 +79,20 @@ export const planningHandlers: Pick<Handlers, 'submit' | 'decideReview' | 'recor
       event(ctx, 'RETURNED', { tier: task.tier, by: task.assigneeOrg });
       return `returned to the applicant for revision (tier ${task.tier})`;
     }
-    if (task.tier === 1) {
-      const pending = s.tasks.filter(
-        (t) => t.kind === 'REVIEW' && t.tier === 1 && t.round === s.round && t.status === 'OPEN',
-      );
-      if (pending.length > 0) return `passed; waiting for ${pending.map((t) => t.assigneeOrg).join(', ')}`;
-      setStage(s, 'SPECIALIST_REVIEW');
-      openTask(ctx, {
-        key: `R${s.round}-T2`,
-        kind: 'REVIEW',
-        tier: 2,
-        title: '专业评审',
-        assigneeOrg: s.details.portfolio,
-      });
-      return 'department screening passed; specialist review opened';
-    }
-    if (
-      task.tier === 2 &&
-      holds(ctx.policy.review.tier3.appliesWhen, { ...s.details, keyRecommended: true })
-    ) {
-      setStage(s, 'COMPREHENSIVE_REVIEW');
-      openTask(ctx, {
-        key: `R${s.round}-T3`,
-        kind: 'REVIEW',
-        tier: 3,
-        title: '综合评审',
-        assigneeOrg: ctx.policy.leadingGroup,
-      });
-      return 'specialist review passed; comprehensive review opened';
-    }
+    // Only 初审 is decided here (tiers 2 and 3 have their own actions, above).
+    const pending = s.tasks.filter(
+      (t) => t.kind === 'REVIEW' && t.tier === 1 && t.round === s.round && t.status === 'OPEN',
+    );
+    if (pending.length > 0) return `passed; waiting for ${pending.map((t) => t.assigneeOrg).join(', ')}`;
+    setStage(s, 'SPECIALIST_REVIEW');
     openTask(ctx, {
-      key: `R${s.round}-PLAN`,
-      kind: 'GATE',
-      title: '纳入规划或年度计划',
-      assigneeOrg: ctx.policy.planInclusionOrg,
+      key: `R${s.round}-T2`,
+      kind: 'REVIEW',
+      tier: 2,
+      title: '专业评审',
+      assigneeOrg: s.details.portfolio,
     });
-    return task.tier === 2
-      ? 'specialist review passed; comprehensive review not required; awaiting plan inclusion'
-      : 'comprehensive review passed; awaiting plan inclusion';
+    return 'department screening passed; specialist review opened';
   },
 
   recordPlanInclusion(ctx, a) {

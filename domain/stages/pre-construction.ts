@@ -5,9 +5,7 @@
  * 应急类等特殊项目 are excepted only with the exception approved by the organisation the policy names. The owner
  * applies (开工申请); an organisation other than the owner checks and confirms the start. The preconditions the
  * policy names (the 社会稳定风险评估 of 风险预控) must be done first and are never cancelled at the start.
- *
- * Runs started before this rule (`ctx.legacyStartGate`) keep the old gate: the owner started on the permit and
- * funds, on the contract alone, or on an emergency override it typed in.
+
  */
 import {
   cancelOpenTasks,
@@ -110,7 +108,6 @@ export const preConstructionHandlers: Pick<
   'startConstruction' | 'checkStart' | 'approveStartException'
 > = {
   startConstruction(ctx, a) {
-    if (ctx.legacyStartGate) return legacyStart(ctx, a);
     const { s, policy } = ctx;
     requireStage(s, ['PRE_CONSTRUCTION']);
     requireOrg(ctx, s.details.ownerOrg, 'the owner applies to start construction (开工申请)');
@@ -202,64 +199,3 @@ export const preConstructionHandlers: Pick<
     return `start exception approved by ${ctx.req.actor.org}`;
   },
 };
-
-/** The gate of runs started before the seed's rule: the owner starts; contract alone or a typed override pass. */
-function legacyStart(
-  ctx: Ctx,
-  a: { date: string; emergencyOverride?: { reason: string; approver: string } | undefined },
-): string {
-  const { s, policy } = ctx;
-  requireStage(s, ['PRE_CONSTRUCTION']);
-  requireOrg(ctx, s.details.ownerOrg, 'construction is started by the owner');
-  requireDate(a.date, 'date');
-  const done = (key: string) => s.tasks.some((t) => t.key === `S-${key}` && t.status === 'DONE');
-  let basis: StartBasis;
-  let override: { reason: string; approver: string } | undefined;
-  if (done(policy.startGate.permitStep) && s.funding) basis = 'PERMIT_AND_FUNDING';
-  else if (done(policy.startGate.contractStep)) basis = 'PROCUREMENT_CONTRACT';
-  else if (a.emergencyOverride) {
-    if (!s.details.flags.emergency) {
-      throw new DomainError(
-        'GATE_NOT_MET',
-        'only emergency projects (应急类) may start without the start conditions',
-      );
-    }
-    override = {
-      reason: requireText(a.emergencyOverride.reason, 'emergencyOverride.reason', 2000),
-      approver: requireText(a.emergencyOverride.approver, 'emergencyOverride.approver', 200),
-    };
-    basis = 'EMERGENCY_OVERRIDE';
-  } else {
-    const missing: string[] = [];
-    if (!done(policy.startGate.permitStep)) missing.push('construction permit (施工许可)');
-    if (!s.funding) missing.push('confirmed construction funds (建设资金落实)');
-    throw new DomainError(
-      'GATE_NOT_MET',
-      `start conditions not met: needs ${missing.join(' and ')}, or a signed procurement contract (采购合同签订)`,
-      { missing },
-    );
-  }
-  s.start = { at: ctx.now, date: a.date, basis, override };
-  const gate = s.tasks.find((t) => t.key === 'G-START' && t.status === 'OPEN');
-  if (gate) closeTask(ctx, gate, { result: { basis, date: a.date, override } });
-  cancelOpenTasks(
-    ctx,
-    'construction started',
-    (t) =>
-      t.kind !== 'REPORT' &&
-      !(
-        s.approvedEstimateYuan === undefined &&
-        workItemOf(policy, t)?.recordsApprovedEstimate === true &&
-        t.kind === 'STEP'
-      ),
-  );
-  setStage(s, 'UNDER_CONSTRUCTION');
-  event(ctx, 'CONSTRUCTION_STARTED', { basis, date: a.date, override });
-  openTask(ctx, {
-    key: 'G-COMPLETION',
-    kind: 'GATE',
-    title: '竣工验收',
-    assigneeOrg: s.details.responsibleDept,
-  });
-  return `construction started (${basis})`;
-}

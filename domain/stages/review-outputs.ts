@@ -8,7 +8,6 @@
  * - 综合评审 (tier 3, the leading group's monthly joint meeting) decides per meeting whether a project is in the
  *   year's 重点项目库 and, for a government-invested project, its fund allocation (amount, source type, year). Key
  *   status (市级重点) is this outcome, not a flag the applicant declares.
- * Runs started before this rule (`ctx.legacyReviewTiers`) decide tiers 2 and 3 with PASS/REJECT/RETURN.
  */
 import { DomainError } from '../errors';
 import { holds } from '../conditions';
@@ -188,8 +187,6 @@ export const reviewOutputHandlers: Pick<
 
   decideSpecialistReview(ctx, a) {
     const { s } = ctx;
-    if (ctx.legacyReviewTiers)
-      throw new DomainError('WRONG_STAGE', 'this project decides tier 2 with PASS, REJECT or RETURN', {});
     const task = tierTask(ctx, a.taskId, 2);
     if (!['RECOMMENDED', 'NOT_RECOMMENDED', 'RETURNED'].includes(a.outcome))
       throw new DomainError('INVALID_DATA', 'outcome must be RECOMMENDED, NOT_RECOMMENDED or RETURNED', {
@@ -246,8 +243,6 @@ export const reviewOutputHandlers: Pick<
 
   decideComprehensiveReview(ctx, a) {
     const { s, policy } = ctx;
-    if (ctx.legacyReviewTiers)
-      throw new DomainError('WRONG_STAGE', 'this project decides tier 3 with PASS, REJECT or RETURN', {});
     const task = tierTask(ctx, a.taskId, 3);
     const meetingMonth = a.meeting?.month;
     const meetingDate = a.meeting?.date;

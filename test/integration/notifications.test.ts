@@ -11,7 +11,6 @@ import {
   type NotificationModels,
 } from '../../db/notification-models';
 import { freePort } from '../../infra/processes';
-import type { NotificationDeliveriesResult, NotificationDeliveryResult } from '../../notifications/contract';
 import {
   eventually,
   startTestSystem,
@@ -46,6 +45,7 @@ beforeAll(async () => {
     httpTimeoutMs: 2_000,
     failingAfter: 3,
     retry: { initialIntervalMs: 200, backoffCoefficient: 2, maximumIntervalMs: 1_000 },
+    dispatch: { perChannel: 3, scanIntervalMs: 200 },
   };
   sys = await startTestSystem({ notifications });
   models = createNotificationModels(sys.mongo);
@@ -70,13 +70,17 @@ async function receiver(secret: string, port?: number): Promise<{ r: WebhookRece
   return { r, port: await r.listen(port) };
 }
 
-/** The outcome of one outbox document, from the result of its notification's delivery workflow. */
-async function resultOf(n: EnqueuedNotification): Promise<NotificationDeliveryResult | undefined> {
-  expect(n.workflowId).not.toBeNull();
-  const result = (await sys.client.workflow
-    .getHandle(n.workflowId!)
-    .result()) as NotificationDeliveriesResult;
-  return result.deliveries.find((d) => d.outboxId === n.outboxId);
+/** The outcome of one outbox document: its final record, once the dispatcher has written it. */
+async function resultOf(
+  n: EnqueuedNotification,
+): Promise<{ outboxId: string; status: string; reason?: string }> {
+  expect(n.status).toBe('PENDING');
+  const doc = await eventually(
+    () => models.Notification.findById(n.outboxId).lean(),
+    (d) => d !== null,
+    30_000,
+  );
+  return { outboxId: n.outboxId, status: doc!.status, ...(doc!.lastError ? { reason: doc!.lastError } : {}) };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -111,11 +115,8 @@ test('a healthy webhook receives each notification exactly once with a valid sig
   const again = await acts.enqueueNotifications(input);
   await sleep(1_000);
 
-  expect(again.notifications[0]).toMatchObject({
-    outboxId: queued.outboxId,
-    status: 'SENT',
-    workflowId: null,
-  });
+  expect(again.notifications[0]).toMatchObject({ outboxId: queued.outboxId, status: 'SENT' });
+  expect(await models.NotificationOutbox.findById(queued.outboxId).lean()).toBeNull();
   expect(r.received).toHaveLength(1);
   const hook = r.received[0]!;
   expect(hook.signatureValid).toBe(true);
@@ -155,7 +156,6 @@ test('an e-mail arrives at the SMTP server with the rendered Chinese subject and
     'duban@zrzy.test',
     'zhangwei@leader.test',
   ]);
-  expect(new Set(result.notifications.map((n) => n.workflowId)).size).toBe(1); // one notification, one workflow
   for (const n of result.notifications) expect((await resultOf(n))?.status).toBe('SENT');
   const toOrg = mails.find((m) => m.to.includes('duban@zrzy.test'));
   const toPerson = mails.find((m) => m.to.includes('zhangwei@leader.test'));
@@ -234,7 +234,7 @@ test('a receiver that is down (nothing listening) gets the notification once it 
   });
 });
 
-test('an organisation without channels yields a NO_CHANNEL outbox record and starts no delivery', async () => {
+test('an organisation without channels yields a NO_CHANNEL record and nothing in the outbox', async () => {
   const { notifications } = await acts.enqueueNotifications({
     notificationKey: 'p-003:task-1:reminder:1',
     recipients: [{ org: 'org-without-channels' }],
@@ -242,9 +242,7 @@ test('an organisation without channels yields a NO_CHANNEL outbox record and sta
     payload: REMINDER_PAYLOAD,
   });
 
-  expect(notifications).toEqual([
-    expect.objectContaining({ status: 'NO_CHANNEL', channel: null, workflowId: null }),
-  ]);
+  expect(notifications).toEqual([expect.objectContaining({ status: 'NO_CHANNEL', channel: null })]);
   const doc = await models.Notification.findById(notifications[0]!.outboxId).lean();
   expect(doc).toMatchObject({
     status: 'NO_CHANNEL',
@@ -275,4 +273,72 @@ test('a receiver refusing with 404 is recorded FAILED after one attempt, without
     status: 'FAILED',
     attempts: 1,
   });
+});
+
+test('a burst to one slow receiver is delivered once each, never more than the channel’s limit at a time', async () => {
+  const { r, port } = await receiver(SECRET_OK);
+  r.delayMs = 50;
+  await setOrgChannels(models, 'burst-org', {
+    webhooks: [{ url: `http://127.0.0.1:${port}/burst`, secret: SECRET_OK }],
+  });
+  const keys = Array.from({ length: 40 }, (_, i) => `burst:${i}`);
+
+  const { refused } = await acts.enqueueNotificationBatch({
+    notifications: keys.map((notificationKey) => ({
+      notificationKey,
+      recipients: [{ org: 'burst-org' }],
+      template: 'GENERIC',
+      payload: { subject: '批量', text: '批量测试' },
+    })),
+  });
+
+  expect(refused).toEqual([]);
+  await eventually(
+    () => models.Notification.countDocuments({ notificationKey: { $in: keys }, status: 'SENT' }),
+    (n) => n === keys.length,
+    30_000,
+  );
+  const ids = r.accepted().map((h) => String(h.headers['x-notification-id']));
+  expect(ids).toHaveLength(keys.length);
+  expect(new Set(ids).size).toBe(keys.length);
+  expect(r.maxInFlight).toBeLessThanOrEqual(3);
+  expect(r.maxInFlight).toBeGreaterThan(1); // sends to one channel do overlap
+  expect(await models.NotificationOutbox.countDocuments({ notificationKey: { $in: keys } })).toBe(0);
+});
+
+test('notifications waiting while the worker stops are delivered once by the next worker', async () => {
+  const port = await freePort();
+  await setOrgChannels(models, 'restart-org', {
+    webhooks: [{ url: `http://127.0.0.1:${port}/hook`, secret: SECRET_DOWN }],
+  });
+  const keys = Array.from({ length: 5 }, (_, i) => `restart:${i}`);
+  for (const notificationKey of keys)
+    await acts.enqueueNotifications({
+      notificationKey,
+      recipients: [{ org: 'restart-org' }],
+      template: 'GENERIC',
+      payload: { subject: '重启', text: '重启测试' },
+    });
+  // Each has been tried and waits for its retry when the worker goes away.
+  await eventually(
+    () => models.NotificationOutbox.find({ notificationKey: { $in: keys } }).lean(),
+    (docs) => docs.length === keys.length && docs.every((d) => d.attempts >= 1),
+  );
+  await sys.stopWorker();
+  const { r } = await receiver(SECRET_DOWN, port);
+  await sleep(1_000);
+  expect(r.received).toHaveLength(0); // nobody delivers while no worker runs
+
+  await sys.startWorker();
+
+  await eventually(
+    () => models.Notification.countDocuments({ notificationKey: { $in: keys }, status: 'SENT' }),
+    (n) => n === keys.length,
+    30_000,
+  );
+  await sleep(500);
+  const ids = r.received.map((h) => String(h.headers['x-notification-id']));
+  expect(ids.sort()).toEqual(
+    keys.map((k) => `${k}|org:restart-org|${webhookChannelKey(`http://127.0.0.1:${port}/hook`)}`).sort(),
+  );
 });

@@ -1,6 +1,5 @@
 import request from 'supertest';
 import type { Express } from 'express';
-import { notificationWorkflowId } from '../../activities/notifications';
 import { ApiError } from '../../api/problem';
 import { assertKnownLeader, directoryProblems, refuseUnknownLeaders } from '../../api/project-input';
 import {
@@ -12,7 +11,7 @@ import { auditTrailOf, type AuditEvent } from '../../db/queries';
 import type { Task } from '../../domain/state';
 import { testApp, token } from '../support/api';
 import { actor } from '../support/fixtures';
-import { eventually, startTestSystem, type TestSystem } from '../support/harness';
+import { eventually, notificationSettled, startTestSystem, type TestSystem } from '../support/harness';
 import { LifecycleDriver } from '../support/lifecycle-driver';
 import { secondsPolicy } from '../support/policies';
 import { WebhookReceiver } from '../support/receivers';
@@ -87,7 +86,7 @@ const forTask = (trail: AuditEvent[], taskId: string) => trail.filter((e) => e.d
 const recordsOf = (notificationKey: string) => models.Notification.find({ notificationKey }).lean();
 /** Waits until every channel of one notification has its final record (its delivery workflow is over). */
 const delivered = (notificationKey: string) =>
-  sys.client.workflow.getHandle(notificationWorkflowId(notificationKey)).result();
+  notificationSettled(createNotificationModels(sys.mongo), notificationKey);
 
 async function screening(assignedLeader: string): Promise<{ id: string; task: (org: string) => Task }> {
   const id = await d.create({ assignedLeader, name: `包联领导 ${assignedLeader} 的项目` });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Connection as MongoConnection } from 'mongoose';
+import type { NotificationModels } from '../../db/notification-models';
 import { connectMongo, createModels, type Models } from '../../db/models';
 import { createNotificationModels } from '../../db/notification-models';
 import { createCalendarModels, type CalendarModels } from '../../db/calendar-models';
@@ -11,7 +12,8 @@ import type { NotificationActivityDeps } from '../../activities/notifications';
 import { ProjectClient } from '../../client/project-client';
 import { loadPolicy } from '../../policy/load';
 import type { Policy } from '../../policy/schema';
-import { createWorker } from '../../worker/create-worker';
+import { createWorker, dispatcherWorkflowId, type PipelineWorker } from '../../worker/create-worker';
+import type { NotificationDispatcherInput } from '../../workflows/notification-dispatcher';
 import { EXAMPLE_PEOPLE } from './fixtures';
 
 let runtimeInstalled = false;
@@ -56,7 +58,12 @@ export type TestNotificationOptions = Omit<NotificationActivityDeps, 'models' | 
 
 /** A real worker on its own task queue and a fresh database: each test file is isolated from the others. */
 export async function startTestSystem(
-  opts: { policy?: Policy; taskQueue?: string; notifications?: TestNotificationOptions } = {},
+  opts: {
+    policy?: Policy;
+    taskQueue?: string;
+    notifications?: TestNotificationOptions;
+    dispatcher?: NotificationDispatcherInput;
+  } = {},
 ): Promise<TestSystem> {
   quietRuntime();
   const env = stackEnv();
@@ -73,7 +80,7 @@ export async function startTestSystem(
   const client = new Client({ connection, namespace: 'default' });
   const projects = new ProjectClient({ client, taskQueue, policy });
   let native: NativeConnection | undefined;
-  let worker: Worker | undefined;
+  let worker: PipelineWorker | undefined;
   let running: Promise<void> | undefined;
   const sys: TestSystem = {
     taskQueue,
@@ -99,12 +106,15 @@ export async function startTestSystem(
         notifications: {
           // Without a test SMTP server, email goes to a closed port: only tests that configure email channels send any.
           smtp: { host: '127.0.0.1', port: 1, from: 'test <test@localhost>' },
+          // Tests enqueue from outside the worker too: the dispatcher finds those by reading the outbox.
+          dispatch: { scanIntervalMs: 200 },
           ...opts.notifications,
           models: notificationModels,
           client,
           taskQueue,
         },
         workflowBundle: { codePath: env.bundle },
+        dispatcher: opts.dispatcher,
       });
       running = worker.run();
     },
@@ -117,6 +127,11 @@ export async function startTestSystem(
     },
     async close() {
       await sys.stopWorker();
+      // The dispatcher runs for good; with this test's task queue gone nothing would poll for it.
+      await client.workflow
+        .getHandle(dispatcherWorkflowId(taskQueue))
+        .terminate('test over')
+        .catch(() => undefined);
       await connection.close();
       await mongo.dropDatabase().catch(() => undefined);
       await mongo.close();
@@ -146,5 +161,20 @@ export async function eventually<T>(
   }
   throw new Error(
     `condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)} ${lastErr instanceof Error ? lastErr.message : ''}`,
+  );
+}
+
+/** Waits until every channel of one notification has its final record (nothing of it left in the outbox). */
+export async function notificationSettled(
+  models: NotificationModels,
+  notificationKey: string,
+): Promise<void> {
+  await eventually(
+    async () => [
+      await models.NotificationOutbox.countDocuments({ notificationKey }),
+      await models.Notification.countDocuments({ notificationKey }),
+    ],
+    ([inFlight, final]) => inFlight === 0 && final! > 0,
+    60_000,
   );
 }

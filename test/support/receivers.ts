@@ -15,6 +15,11 @@ export interface ReceivedHook {
 export class WebhookReceiver {
   readonly received: ReceivedHook[] = [];
   answer = 200;
+  /** How long each answer waits (a slow receiver). */
+  delayMs = 0;
+  /** The most requests this receiver held at once. */
+  maxInFlight = 0;
+  private inFlight = 0;
   private server?: http.Server;
 
   constructor(private readonly secret: string) {}
@@ -22,8 +27,12 @@ export class WebhookReceiver {
   async listen(port = 0): Promise<number> {
     const server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
+      this.inFlight++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
+      req.on('end', async () => {
+        if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+        this.inFlight--;
         const raw = Buffer.concat(chunks).toString('utf8');
         const expected = Buffer.from(
           'sha256=' + createHmac('sha256', this.secret).update(raw, 'utf8').digest('hex'),

@@ -23,6 +23,7 @@ import { stackEnv } from '../support/harness';
 import { WebhookReceiver } from '../support/receivers';
 import { createNotificationActivities } from '../../activities/notifications';
 import { createNotificationModels, setOrgChannels } from '../../db/notification-models';
+import { dispatcherWorkflowId } from '../../worker/create-worker';
 
 async function main(): Promise<void> {
   const release = process.argv[2];
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const onlyNotifications = process.argv.slice(3).join(' ') === '--only notifications';
   await globalSetup();
   const temporalCli = readToolPaths(path.join(repoRoot(), 'data', 'tools.json')).temporal;
-  const sys = await startTestSystem();
+  const sys = await startTestSystem({ dispatcher: { runForMs: 1_500 } });
   const d = new LifecycleDriver(sys);
   const owner = actor('yaodu', 'applicant');
   const scenarios: Record<string, string> = {};
@@ -40,43 +41,45 @@ async function main(): Promise<void> {
   const systems = [sys];
   const workflowIds: Record<string, string> = {};
   try {
-    // Notification deliveries: one refused twice then delivered, one refused for good (HTTP 404).
+    // Notification delivery: the dispatcher delivers one notification refused twice then sent, and one refused
+    // for good (HTTP 404); its runs end every second and a half so the history holds finished activities.
     const receiver = new WebhookReceiver('replay-fixture-secret');
     const port = await receiver.listen();
+    const notificationModels = createNotificationModels(sys.mongo);
     const notify = createNotificationActivities({
-      models: createNotificationModels(sys.mongo),
+      models: notificationModels,
       client: sys.client,
       taskQueue: sys.taskQueue,
       smtp: { host: '127.0.0.1', port: 1, from: 'test <test@localhost>' },
-      httpTimeoutMs: 2_000,
-      retry: { initialIntervalMs: 200, maximumIntervalMs: 400, attemptTimeoutMs: 15_000 },
     });
-    await setOrgChannels(createNotificationModels(sys.mongo), 'fgw', {
+    await setOrgChannels(notificationModels, 'fgw', {
       webhooks: [{ url: `http://127.0.0.1:${port}/hook`, secret: 'replay-fixture-secret' }],
     });
-    /** Enqueues one notification to fgw and returns its delivery workflow's id. */
-    const enqueueGeneric = async (notificationKey: string): Promise<string> => {
+    const enqueueGeneric = async (notificationKey: string, status: string): Promise<void> => {
       const { notifications } = await notify.enqueueNotifications({
         notificationKey,
         recipients: [{ org: 'fgw' }],
         template: 'GENERIC',
         payload: { subject: '重放', text: '重放测试' },
       });
-      return notifications[0]!.workflowId!;
+      await eventually(
+        () => notificationModels.Notification.findById(notifications[0]!.outboxId).lean(),
+        (doc) => doc?.status === status,
+        30_000,
+      );
     };
     receiver.answer = 500;
-    const retried = await enqueueGeneric('replay:retried');
+    const retried = enqueueGeneric('replay:retried', 'SENT');
     await eventually(
       () => Promise.resolve(receiver.received.length),
       (n) => n >= 2,
     );
     receiver.answer = 200;
-    await sys.client.workflow.getHandle(retried).result();
-    workflowIds['notification-retried-then-sent'] = retried;
+    await retried;
     receiver.answer = 404;
-    const refused = await enqueueGeneric('replay:refused');
-    await sys.client.workflow.getHandle(refused).result();
-    workflowIds['notification-refused'] = refused;
+    await enqueueGeneric('replay:refused', 'FAILED');
+    await new Promise((r) => setTimeout(r, 2_000)); // one more run of the dispatcher ends
+    workflowIds['notification-dispatcher'] = dispatcherWorkflowId(sys.taskQueue);
     await receiver.close();
     for (const [name, workflowId] of Object.entries(workflowIds)) await record(sys, name, workflowId);
     if (onlyNotifications) return;

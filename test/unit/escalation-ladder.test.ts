@@ -3,7 +3,6 @@ import {
   fireTaskClocks,
   ladderFor,
   tierReached,
-  type ClockRules,
   type ScheduleResult,
 } from '../../domain/time';
 import type { Task, TaskLedger } from '../../domain/state';
@@ -41,7 +40,7 @@ function ledger(assigneeOrg: string, leader: string | undefined = 'vm-zhang'): T
 }
 
 /** Schedules the task with the default ladder (L1..L4 at 1..4 s overdue) and fires everything due by then. */
-function escalate(s: TaskLedger, rules: ClockRules = {}) {
+function escalate(s: TaskLedger) {
   const result: ScheduleResult = {
     taskId: 'p1~T',
     ok: true,
@@ -49,8 +48,8 @@ function escalate(s: TaskLedger, rules: ClockRules = {}) {
     reminders: [],
     escalations: policy.time.escalation.map((e) => ({ level: e.level, at: due + e.level * 1000 })),
   };
-  applySchedules(s, policy, [result], opened, rules);
-  return fireTaskClocks(s, policy, due + 60_000, rules);
+  applySchedules(s, policy, [result], opened);
+  return fireTaskClocks(s, policy, due + 60_000);
 }
 
 test('each level of the default ladder reaches its rung: unit head, special group, leading group, city supervision', () => {
@@ -106,16 +105,4 @@ test('L1 names the head of the assignee’s unit and the 包联领导 by directo
     'head:ndrc',
     'person:vm-zhang',
   ]);
-});
-
-test('a run from before the people directory keeps its old ladder and recipients', () => {
-  // Arrange
-  const s = ledger('sg-urban', '张副市长');
-
-  // Act
-  const sent = escalate(s, { legacyEscalation: true });
-
-  // Assert
-  expect(sent.map((n) => n.key)).toEqual(['p1~T:s1:L1', 'p1~T:s1:L2', 'p1~T:s1:L3', 'p1~T:s1:L4']);
-  expect(sent[0]!.recipients).toEqual([{ org: 'sg-urban' }, { person: { name: '张副市长' } }]);
 });

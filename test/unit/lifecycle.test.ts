@@ -831,19 +831,6 @@ describe('what tiers 2 and 3 produce', () => {
     h.act(NDRC, { type: 'setProvincialKey', provincialKey: true, documentNumber: '晋发改〔2025〕1号' });
     expect(h.s.details.flags.provincialKey).toBe(true);
   });
-
-  it('keeps PASS/REJECT/RETURN for tiers 2 and 3 in runs started before the outputs', () => {
-    const h = projectAt('SPECIALIST_REVIEW');
-    const [t] = h.openReview(2);
-    const req = h.request(SPECIAL_GROUP, {
-      type: 'decideReview',
-      taskId: t!.id,
-      decision: 'REJECT',
-      opinion: '不符合',
-    });
-    applyAction(h.s, policy, req, h.now, { legacyReviewTiers: true });
-    expect(h.s.stage).toBe('REJECTED');
-  });
 });
 
 describe.each([2, 3] as const)('tier %i review', (tier) => {
@@ -1204,20 +1191,6 @@ describe('start gate', () => {
     h.completeStep('CONSTRUCTION_PERMIT');
     h.confirmFunding();
     h.expectRefused(APPROVAL_BUREAU, apply, 'NOT_ASSIGNEE');
-  });
-
-  it('keeps the old gate for runs started before it (the owner starts on the contract alone)', () => {
-    // Arrange
-    const h = projectAt('PRE_CONSTRUCTION');
-    h.completeStep('PROCUREMENT_CONTRACT');
-    const req = h.request(OWNER, apply);
-
-    // Act
-    validateAction(h.s, policy, req, h.now, { legacyStartGate: true });
-    const result = applyAction(h.s, policy, req, h.now, { legacyStartGate: true });
-
-    // Assert
-    expect(result.message).toBe('construction started (PROCUREMENT_CONTRACT)');
   });
 });
 

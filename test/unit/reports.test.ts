@@ -23,6 +23,7 @@ import {
   type StageChange,
 } from '../../reports';
 import { filingsOf, reportDueAt } from '../../reports/monthly-reporting';
+import { parseReportFacts, projectFactsOf, REPORT_FACTS_VERSION } from '../../domain/supervision';
 import { viewOf } from '../../reports/source';
 
 // The read-model document type satisfies the reports' input type as it is.
@@ -627,15 +628,7 @@ describe('values in force', () => {
             details: { ...(d.details as ProjectDetails), annualPlanYuan: 240_000_000 },
             state: {
               ...d.state,
-              revisions: [
-                {
-                  version: 2,
-                  at: sh(2025, 7, 10, 10),
-                  actor: { userId: 'u', org: 'ndrc', roles: ['reviewer'] },
-                  via: 'CHANGE_REQUEST',
-                  changes: [{ field: 'annualPlanYuan', from: 120_000_000, to: 240_000_000 }],
-                },
-              ],
+              revisions: [annualPlanDoubled()],
             },
           },
     );
@@ -1109,3 +1102,102 @@ describe('monthly progress reports (the May 2025 reports, due in June)', () => {
     ).toEqual([3, 1, 1, 1]);
   });
 });
+
+describe('report facts (the slice of each project a supervision run reads)', () => {
+  // Arrange: the eight projects, p1 with a plan raised in July (a revision) and reports filed on time and late,
+  // p2's tasks with their reminder schedules, as the read model stores them.
+  const records: ProjectRecord[] = projects.map((d) => {
+    if (d._id === 'p1')
+      return {
+        ...d,
+        details: { ...(d.details as ProjectDetails), annualPlanYuan: 240_000_000 },
+        state: {
+          ...d.state,
+          reportObligation: { firstPeriod: '2025-01', startedAt: sh(2025, 1, 1), nextPeriod: '2025-07' },
+          reports: [
+            { ...report('2025-04', 30_000_000, 30_000_000), recordedAt: sh(2025, 5, 3) },
+            {
+              ...report('2025-05', 20_000_000, 50_000_000),
+              recordedAt: sh(2025, 6, 9),
+              dueAt: endOf('2025-06-05'),
+              late: true,
+              physicalProgress: '路基完成80%',
+              problems: '征地拆迁滞后',
+            },
+          ],
+          revisions: [annualPlanDoubled()],
+          processed: [{ requestId: 'r1', result: { message: 'ok' } }],
+          specialistReviews: [{ outcome: 'PASS', opinions: ['技术方案可行'] }],
+        },
+      };
+    if (d._id === 'p2')
+      return {
+        ...d,
+        openTasks: (d.openTasks as Task[]).map((t) => ({
+          ...t,
+          schedule: { version: 1, reminders: [sh(2025, 6, 20)], escalations: [], nextReminder: 0 },
+        })),
+      };
+    return d;
+  });
+  const viaFacts = records.map((d) => parseReportFacts(projectFactsOf({ ...d, seq: 7 })));
+  const contexts: [string, ReportContext][] = [
+    ['June 2025', june],
+    ['July 2025', { organisations, period: { year: 2025, month: 7 }, asOf: sh(2025, 7, 31, 20) }],
+    ['2025-Q2', { organisations, period: { year: 2025, quarter: 2 }, asOf }],
+    ['2025', { organisations, period: { year: 2025 }, asOf: sh(2026, 1, 5) }],
+  ];
+
+  it.each(contexts)('give exactly the reports of the full records (%s)', (_, ctx) => {
+    // Act
+    const reportsOf = (docs: readonly ProjectRecord[]) => [
+      monthlyDispatch(docs, ctx, { stageChanges, blockers: [] }),
+      overdueList(docs, ctx, workingDaysBetween),
+      rankings(docs, ctx, { stageChanges }),
+      dataQuality(docs, ctx),
+      portfolioTargets(docs, ctx),
+    ];
+
+    // Assert
+    expect(reportsOf(viaFacts)).toEqual(reportsOf(records));
+  });
+
+  it('leave out the workflow state, task schedules and report texts the reports never read', () => {
+    // Act
+    const stored = projectFactsOf({ ...records[0]!, seq: 7 });
+    const p2 = viaFacts.find((d) => d._id === 'p2')!;
+
+    // Assert
+    expect(stored).toMatchObject({ seq: 7, v: REPORT_FACTS_VERSION });
+    expect(Object.keys(viaFacts[0]!.state).sort()).toEqual([
+      'funding',
+      'fundingSources',
+      'payments',
+      'projectCode',
+      'reportObligation',
+      'reports',
+      'revisions',
+      'start',
+    ]);
+    expect((viaFacts[0]!.state as { reports: object[] }).reports[1]).toEqual({
+      period: '2025-05',
+      monthInvestmentYuan: 20_000_000,
+      ytdInvestmentYuan: 50_000_000,
+      recordedAt: sh(2025, 6, 9),
+      dueAt: endOf('2025-06-05'),
+      late: true,
+    });
+    expect((p2.openTasks as Task[]).map((t) => t.schedule)).toEqual([undefined, undefined]);
+  });
+});
+
+/** A change request of 10 July 2025 that doubled the annual plan (120,000,000 → 240,000,000 元). */
+function annualPlanDoubled() {
+  return {
+    version: 2,
+    at: sh(2025, 7, 10, 10),
+    actor: { userId: 'u', org: 'ndrc', roles: ['reviewer'] },
+    via: 'CHANGE_REQUEST' as const,
+    changes: [{ field: 'annualPlanYuan', from: 120_000_000, to: 240_000_000 }],
+  };
+}

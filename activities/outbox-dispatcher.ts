@@ -1,0 +1,377 @@
+import { Context } from '@temporalio/activity';
+import type { NotificationChannelRef, NotificationDoc, NotificationModels } from '../db/notification-models';
+import { isDuplicateKey } from '../db/errors';
+import type { DeliveryRetryOptions } from '../notifications/contract';
+import { DeliveryError } from '../notifications/senders';
+
+/** How the dispatcher paces itself; every field has a default (see DEFAULT_DISPATCH). */
+export interface DispatchOptions {
+  /** Sends in flight at once, over all channels. */
+  concurrency: number;
+  /** Sends in flight at once to one channel: a slow receiver never takes the whole dispatcher. */
+  perChannel: number;
+  /** How often the outbox is read for notifications this process was not handed (other workers, a restart). */
+  scanIntervalMs: number;
+  /** Results are written in batches: at most this many, or after this long. */
+  recordBatch: number;
+  recordEveryMs: number;
+  /** One dispatcher activity runs this long, then returns and the workflow schedules the next. */
+  runForMs: number;
+}
+
+export const DEFAULT_DISPATCH: DispatchOptions = {
+  concurrency: 64,
+  perChannel: 8,
+  scanIntervalMs: 2_000,
+  recordBatch: 200,
+  recordEveryMs: 100,
+  runForMs: 5 * 60_000,
+};
+
+/** What a channel's sender needs; the same function the delivery workflows' activities use. */
+export type SendFn = (doc: NotificationDoc, channel: NotificationChannelRef) => Promise<void>;
+
+export interface ChannelHealthRecorder {
+  /** A success after failures (or the first this process sees): written once, not on every send. */
+  healthy(channel: NotificationChannelRef, org: string | null): Promise<void>;
+  failed(channel: NotificationChannelRef, org: string | null, reason: string): Promise<void>;
+}
+
+export interface DispatchStats {
+  sent: number;
+  failed: number;
+  retried: number;
+  scans: number;
+}
+
+interface Queued {
+  doc: NotificationDoc;
+  dueAt: number;
+}
+
+/** Ids of notifications this process recorded final lately, so a stale outbox read never sends them again. */
+const RECENTLY_FINAL_LIMIT = 100_000;
+
+/**
+ * Delivers the notification outbox from one long-running activity (see workflows/notification-dispatcher.ts):
+ * notifications handed over in this process start at once, the rest are found by a periodic read of the outbox.
+ * At least once: a notification leaves the outbox only after it was sent (or given up), so a worker killed
+ * mid-send sends it again on the next dispatcher; receivers drop repeats by `X-Notification-Id`.
+ */
+export class OutboxDispatcher {
+  /** Waiting notifications by channel, each in the order they arrived. */
+  private readonly queue = new Map<string, Map<string, Queued>>();
+  private readonly inFlight = new Set<string>();
+  private readonly perChannel = new Map<string, number>();
+  private readonly recentlyFinal = new Set<string>();
+  /** Attempts made whose result is not written yet: the outbox still shows them as they were before. */
+  private readonly unrecorded = new Set<string>();
+  private finals: NotificationDoc[] = [];
+  private retries: NotificationDoc[] = [];
+  private wake: (() => void) | undefined;
+  private active = false;
+  private finishing: Promise<void> | undefined;
+
+  constructor(
+    private readonly models: NotificationModels,
+    private readonly send: SendFn,
+    private readonly health: ChannelHealthRecorder,
+    private readonly retry: DeliveryRetryOptions,
+    private readonly options: DispatchOptions,
+    private readonly orgOf: (doc: NotificationDoc) => string | null,
+  ) {}
+
+  /** True while a dispatcher activity runs in this process; enqueueing hands it new notifications then. */
+  get running(): boolean {
+    return this.active;
+  }
+
+  /** Notifications just put in the outbox by this process: delivered without waiting for the next read. */
+  offer(docs: NotificationDoc[]): void {
+    if (!this.active) return;
+    for (const doc of docs) this.take(doc);
+    this.wake?.();
+  }
+
+  /**
+   * Delivers until `stopAt` or until `signal` aborts, then lets the sends in flight finish and records them.
+   * `beat` is called about once a second (the activity's heartbeat).
+   */
+  async run(stopAt: number, signal: AbortSignal, beat: () => void): Promise<DispatchStats> {
+    // A run Temporal gave up on (its heartbeat lost) may still be finishing here: let it end first.
+    while (this.finishing) await this.finishing;
+    let finished!: () => void;
+    this.finishing = new Promise<void>((resolve) => (finished = resolve));
+    this.active = true;
+    const stats: DispatchStats = { sent: 0, failed: 0, retried: 0, scans: 0 };
+    const sends = new Set<Promise<void>>();
+    // The heartbeat says this process is alive; it never waits for Mongo or a receiver.
+    beat();
+    const beating = setInterval(beat, 1_000);
+    let scanning: Promise<void> | undefined;
+    let recording: Promise<void> | undefined;
+    let nextScan = 0;
+    let nextRecord = Date.now() + this.options.recordEveryMs;
+    try {
+      while (!signal.aborted && Date.now() < stopAt) {
+        // Reading the outbox and writing results run beside the sends, one of each at a time.
+        if (!scanning && Date.now() >= nextScan) {
+          stats.scans++;
+          scanning = this.scan()
+            .catch((err: unknown) => warn('reading the notification outbox failed; trying again', err))
+            .finally(() => {
+              scanning = undefined;
+              nextScan = Date.now() + this.options.scanIntervalMs;
+              this.wake?.();
+            });
+        }
+        if (
+          !recording &&
+          this.pendingRecords() > 0 &&
+          (this.pendingRecords() >= this.options.recordBatch || Date.now() >= nextRecord)
+        ) {
+          recording = this.record()
+            .catch((err: unknown) => warn('recording notification results failed; trying again', err))
+            .finally(() => {
+              recording = undefined;
+              nextRecord = Date.now() + this.options.recordEveryMs;
+              this.wake?.();
+            });
+        }
+        const { picked, nextDueAt } = this.due(Date.now());
+        for (const q of picked) {
+          const p = this.deliver(q.doc, stats).finally(() => sends.delete(p));
+          sends.add(p);
+        }
+        // A scan or a record in progress wakes the loop when it ends: its instant does not count meanwhile.
+        await this.sleep(
+          this.nextWakeIn(scanning ? Infinity : nextScan, recording ? Infinity : nextRecord, nextDueAt),
+          signal,
+        );
+      }
+      await Promise.all([...sends, scanning, recording]);
+      // What cannot be recorded now stays with this process's dispatcher for its next run.
+      await this.record().catch((err: unknown) => warn('recording notification results failed', err));
+      return stats;
+    } finally {
+      clearInterval(beating);
+      this.active = false;
+      this.wake = undefined;
+      // What is left is still in the outbox: the next dispatcher reads it again.
+      this.queue.clear();
+      this.finishing = undefined;
+      finished();
+    }
+  }
+
+  private take(doc: NotificationDoc): void {
+    // Delivery workflows started before the dispatcher own their documents until they finish.
+    if (doc.workflowId || !doc.channel) return;
+    if (this.inFlight.has(doc._id) || this.recentlyFinal.has(doc._id) || this.unrecorded.has(doc._id)) return;
+    let channel = this.queue.get(doc.channel.key);
+    if (!channel) this.queue.set(doc.channel.key, (channel = new Map<string, Queued>()));
+    const known = channel.get(doc._id);
+    const dueAt = doc.nextAttemptAt ? new Date(doc.nextAttemptAt).getTime() : 0;
+    if (!known || known.dueAt < dueAt) channel.set(doc._id, { doc, dueAt });
+  }
+
+  private async scan(): Promise<void> {
+    // The outbox holds only notifications in flight; FerretDB scans it whatever the filter, so keep it simple.
+    const docs = await this.models.NotificationOutbox.find({ workflowId: null }).lean();
+    const known = new Set<string>();
+    for (const channel of this.queue.values()) for (const id of channel.keys()) known.add(id);
+    for (const doc of docs) if (!known.has(doc._id)) this.take(doc);
+  }
+
+  /**
+   * Due notifications that fit the concurrency limits, each channel's in the order they arrived; and the
+   * earliest instant a waiting one falls due.
+   */
+  private due(now: number): { picked: Queued[]; nextDueAt: number } {
+    const picked: Queued[] = [];
+    let nextDueAt = Infinity;
+    for (const [key, channel] of this.queue) {
+      let busy = this.perChannel.get(key) ?? 0;
+      for (const q of channel.values()) {
+        if (q.dueAt > now) {
+          nextDueAt = Math.min(nextDueAt, q.dueAt);
+          continue;
+        }
+        if (busy >= this.options.perChannel || this.inFlight.size >= this.options.concurrency) break;
+        busy++;
+        channel.delete(q.doc._id);
+        this.inFlight.add(q.doc._id);
+        picked.push(q);
+      }
+      this.perChannel.set(key, busy);
+      if (channel.size === 0) this.queue.delete(key);
+    }
+    return { picked, nextDueAt };
+  }
+
+  private async deliver(doc: NotificationDoc, stats: DispatchStats): Promise<void> {
+    const channel = doc.channel!;
+    const attempts = doc.attempts + 1;
+    const org = this.orgOf(doc);
+    try {
+      await this.send(doc, channel);
+      const now = new Date();
+      this.finals.push({
+        ...doc,
+        status: 'SENT',
+        attempts,
+        sentAt: now,
+        lastAttemptAt: now,
+        lastError: null,
+        nextAttemptAt: null,
+        updatedAt: now,
+      });
+      stats.sent++;
+      await this.health.healthy(channel, org).catch(() => undefined);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      const permanent = err instanceof DeliveryError && err.permanent;
+      const now = Date.now();
+      const wait = Math.min(
+        this.retry.initialIntervalMs * this.retry.backoffCoefficient ** (attempts - 1),
+        this.retry.maximumIntervalMs,
+      );
+      const givenUp = permanent || now + wait - new Date(doc.createdAt).getTime() > this.retry.giveUpAfterMs;
+      const next: NotificationDoc = {
+        ...doc,
+        status: givenUp ? 'FAILED' : 'RETRYING',
+        attempts,
+        lastError: reason,
+        lastAttemptAt: new Date(now),
+        nextAttemptAt: givenUp ? null : new Date(now + wait),
+        updatedAt: new Date(now),
+      };
+      if (givenUp) {
+        this.finals.push(next);
+        stats.failed++;
+      } else {
+        this.retries.push(next);
+        stats.retried++;
+      }
+      await this.health.failed(channel, org, reason).catch(() => undefined);
+    } finally {
+      this.unrecorded.add(doc._id);
+      this.inFlight.delete(doc._id);
+      const key = channel.key;
+      this.perChannel.set(key, (this.perChannel.get(key) ?? 1) - 1);
+      this.wake?.();
+    }
+  }
+
+  private pendingRecords(): number {
+    return this.finals.length + this.retries.length;
+  }
+
+  /**
+   * Writes the batch's results: final records inserted (a record already there stays), then their outbox
+   * documents deleted; retries updated in place and queued again for their next attempt. A failed write keeps
+   * the batch for the next round, so nothing recorded is lost while Mongo is away.
+   */
+  private async record(): Promise<void> {
+    if (this.pendingRecords() === 0) return;
+    const finals = this.finals;
+    const retries = this.retries;
+    this.finals = [];
+    this.retries = [];
+    try {
+      if (finals.length > 0) {
+        await insertIgnoringDuplicates(this.models, finals);
+        await this.models.NotificationOutbox.bulkWrite(
+          finals.map((d) => ({ deleteOne: { filter: { _id: d._id } } })),
+          { ordered: false },
+        );
+        for (const d of finals) {
+          this.rememberFinal(d._id);
+          this.unrecorded.delete(d._id);
+        }
+      }
+      if (retries.length > 0) {
+        await this.models.NotificationOutbox.bulkWrite(
+          retries.map((d) => ({
+            updateOne: {
+              filter: { _id: d._id },
+              update: {
+                $set: {
+                  status: d.status,
+                  attempts: d.attempts,
+                  lastError: d.lastError,
+                  lastAttemptAt: d.lastAttemptAt,
+                  nextAttemptAt: d.nextAttemptAt,
+                  updatedAt: d.updatedAt,
+                },
+              },
+            },
+          })),
+          { ordered: false },
+        );
+        for (const d of retries) {
+          this.unrecorded.delete(d._id);
+          this.take(d);
+        }
+      }
+    } catch (err) {
+      this.finals.unshift(...finals);
+      this.retries.unshift(...retries);
+      throw err;
+    }
+  }
+
+  private rememberFinal(id: string): void {
+    this.recentlyFinal.add(id);
+    if (this.recentlyFinal.size > RECENTLY_FINAL_LIMIT) {
+      const oldest = this.recentlyFinal.values().next().value;
+      if (oldest !== undefined) this.recentlyFinal.delete(oldest);
+    }
+  }
+
+  private nextWakeIn(nextScan: number, nextRecord: number, nextDueAt: number): number {
+    const now = Date.now();
+    let at = Math.min(nextScan, now + 1_000, nextDueAt);
+    if (this.pendingRecords() > 0) at = Math.min(at, nextRecord);
+    return Math.max(0, at - now);
+  }
+
+  /** Waits `ms` or until woken; always through the event loop, so I/O (a scan, a send) can progress meanwhile. */
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      signal.addEventListener('abort', done);
+      this.wake = done;
+    });
+  }
+}
+
+/** Inserts final records; one already there (a send recorded before a crash) is kept as it is. */
+export async function insertIgnoringDuplicates(
+  models: NotificationModels,
+  docs: NotificationDoc[],
+): Promise<void> {
+  try {
+    await models.Notification.collection.insertMany(docs as never[], { ordered: false });
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: unknown[] }).writeErrors;
+    const all = Array.isArray(writeErrors) ? writeErrors : [err];
+    if (!all.every((e) => isDuplicateKey(e))) throw err;
+  }
+}
+
+/** The activity's log when there is one (the dispatcher runs inside its activity). */
+function warn(message: string, err: unknown): void {
+  const error = err instanceof Error ? err.message : String(err);
+  try {
+    Context.current().log.warn(message, { error });
+  } catch {
+    console.warn(message, error);
+  }
+}
