@@ -312,6 +312,8 @@ interface Timeline {
   tier1: number[];
   tier2: number;
   tier3: number | undefined;
+  /** The special group's outcome: recommended as a key project (建议清单) or not. */
+  keyRecommended: boolean;
   plan: number;
   matters: number[];
   code: number;
@@ -343,12 +345,15 @@ function itemGap(rng: Rng, rule: Duration, stuck: number): number {
   return Math.max(1, Math.round(days * (0.3 + rng.next() * 0.75))) + late;
 }
 
-function timelineOf(rng: Rng, policy: Policy, d: ProjectDetails): Timeline {
+function timelineOf(rng: Rng, policy: Policy, d: ProjectDetails, recommend: boolean): Timeline {
   const submit = rng.int(3, 45);
   const depts = tier1Departments(policy, d);
   const tier1 = depts.map(() => submit + itemGap(rng, policy.review.tier1.deadline, 0.2 / depts.length));
   const tier2 = Math.max(...tier1) + itemGap(rng, policy.review.tier2.deadline, 0.05);
-  const tier3 = holds(policy.review.tier3.appliesWhen, d) ? tier2 + rng.int(10, 35) : undefined;
+  const keyRecommended = rng.chance(0.5) || recommend;
+  const tier3 = holds(policy.review.tier3.appliesWhen, { ...d, keyRecommended })
+    ? tier2 + rng.int(10, 35)
+    : undefined;
   const plan = (tier3 ?? tier2) + itemGap(rng, policy.review.planInclusionDeadline, 0.05);
   const matterItems = requiredItems(policy.reserve.matters, d);
   const matters = matterItems.map((m) => plan + itemGap(rng, m.deadline, 0.2 / matterItems.length));
@@ -359,7 +364,7 @@ function timelineOf(rng: Rng, policy: Policy, d: ProjectDetails): Timeline {
   const steps = stepItems.map((m) => pre + itemGap(rng, m.deadline, 0.2 / stepItems.length));
   const funding = Math.max(plan + 1, pre + rng.int(-30, 60));
   const start = Math.max(...steps, funding) + rng.int(5, 30);
-  return { submit, tier1, tier2, tier3, plan, matters, code, steps, funding, start };
+  return { submit, tier1, tier2, tier3, keyRecommended, plan, matters, code, steps, funding, start };
 }
 
 /** Day (after creation) the project enters each stage of the happy path. */
@@ -548,9 +553,8 @@ export function driveTemplate(
 ): Template {
   const { policy } = ctx;
   const details = templateDetails(rng, policy, county, portfolio);
-  // Only projects that need the leading group's review ever sit in COMPREHENSIVE_REVIEW.
-  if (target === 'COMPREHENSIVE_REVIEW') details.flags = { ...details.flags, cityKey: true };
-  const t = timelineOf(rng, policy, details);
+  // Only projects that need the leading group's review ever sit in COMPREHENSIVE_REVIEW: recommended ones do.
+  const t = timelineOf(rng, policy, details, target === 'COMPREHENSIVE_REVIEW');
 
   // Where the project is at `now`: the stage it stops in, and how many days ago it entered it.
   const months = (m: number) => Math.round(m * 30.44);
@@ -619,12 +623,28 @@ export function driveTemplate(
   const decide = (key: string, opinion: string) => (sim: ProjectSim, when: number) => {
     const task = openTask(sim, key);
     const role = task.tier === 2 ? 'special-group' : task.tier === 3 ? 'leading-group' : 'reviewer';
-    sim.act(when, actor(task.assigneeOrg, role), {
-      type: 'decideReview',
-      taskId: task.id,
-      decision: 'PASS',
-      opinion,
-    });
+    // Each tier decides with the outputs the seed asks of it (domain/stages/review-outputs.ts).
+    const today = day(when);
+    const action: ProjectAction =
+      task.tier === 2
+        ? {
+            type: 'decideSpecialistReview',
+            taskId: task.id,
+            outcome: t.keyRecommended ? 'RECOMMENDED' : 'NOT_RECOMMENDED',
+            assessments: { technical: opinion, investmentBenefit: '投资效益良好', riskControl: '风险可控' },
+          }
+        : task.tier === 3
+          ? {
+              type: 'decideComprehensiveReview',
+              taskId: task.id,
+              meeting: { month: today.slice(0, 7), date: today },
+              included: true,
+              fundAllocation: sim.s.details.flags.governmentInvested
+                ? { amountYuan: estimate / 10, sourceType: 'SPECIAL_BONDS', year: Number(today.slice(0, 4)) }
+                : undefined,
+            }
+          : { type: 'decideReview', taskId: task.id, decision: 'PASS', opinion };
+    sim.act(when, actor(task.assigneeOrg, role), action);
   };
   const complete = (key: string, approvedEstimateYuan?: number) => (sim: ProjectSim, when: number) => {
     const task = openTask(sim, key);
