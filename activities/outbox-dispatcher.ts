@@ -10,8 +10,14 @@ export interface DispatchOptions {
   concurrency: number;
   /** Sends in flight at once to one channel: a slow receiver never takes the whole dispatcher. */
   perChannel: number;
-  /** How often the outbox is read for notifications this process was not handed (other workers, a restart). */
+  /**
+   * How often the outbox is read for notifications this process was not handed (other workers, a restart).
+   * A read that finds nothing new doubles the wait, up to `maxScanIntervalMs`: during a burst this process is
+   * handed what it enqueues, and reading thousands of waiting documents every 2 s costs FerretDB more than
+   * delivering them.
+   */
   scanIntervalMs: number;
+  maxScanIntervalMs: number;
   /** Results are written in batches: at most this many, or after this long. */
   recordBatch: number;
   recordEveryMs: number;
@@ -23,9 +29,11 @@ export const DEFAULT_DISPATCH: DispatchOptions = {
   concurrency: 64,
   perChannel: 8,
   scanIntervalMs: 2_000,
+  maxScanIntervalMs: 16_000,
   recordBatch: 200,
   recordEveryMs: 100,
-  runForMs: 5 * 60_000,
+  // A new run starts with an empty queue and reads the whole outbox: hand over rarely.
+  runForMs: 30 * 60_000,
 };
 
 /** What a channel's sender needs; the same function the delivery workflows' activities use. */
@@ -111,6 +119,8 @@ export class OutboxDispatcher {
     let scanning: Promise<void> | undefined;
     let recording: Promise<void> | undefined;
     let nextScan = 0;
+    let scanEvery = this.options.scanIntervalMs;
+    const maxScanEvery = Math.max(this.options.scanIntervalMs, this.options.maxScanIntervalMs);
     let nextRecord = Date.now() + this.options.recordEveryMs;
     try {
       while (!signal.aborted && Date.now() < stopAt) {
@@ -118,10 +128,13 @@ export class OutboxDispatcher {
         if (!scanning && Date.now() >= nextScan) {
           stats.scans++;
           scanning = this.scan()
+            .then((found) => {
+              scanEvery = found > 0 ? this.options.scanIntervalMs : Math.min(scanEvery * 2, maxScanEvery);
+            })
             .catch((err: unknown) => warn('reading the notification outbox failed; trying again', err))
             .finally(() => {
               scanning = undefined;
-              nextScan = Date.now() + this.options.scanIntervalMs;
+              nextScan = Date.now() + scanEvery;
               this.wake?.();
             });
         }
@@ -164,23 +177,29 @@ export class OutboxDispatcher {
     }
   }
 
-  private take(doc: NotificationDoc): void {
-    // Delivery workflows started before the dispatcher own their documents until they finish.
-    if (doc.workflowId || !doc.channel) return;
-    if (this.inFlight.has(doc._id) || this.recentlyFinal.has(doc._id) || this.unrecorded.has(doc._id)) return;
+  /** Queues a document for its channel; false when it is not this dispatcher's to send now. */
+  private take(doc: NotificationDoc): boolean {
+    // A document a delivery workflow owns is that workflow's (the dispatcher's own carry no workflowId).
+    if (doc.workflowId || !doc.channel) return false;
+    if (this.inFlight.has(doc._id) || this.recentlyFinal.has(doc._id) || this.unrecorded.has(doc._id))
+      return false;
     let channel = this.queue.get(doc.channel.key);
     if (!channel) this.queue.set(doc.channel.key, (channel = new Map<string, Queued>()));
     const known = channel.get(doc._id);
     const dueAt = doc.nextAttemptAt ? new Date(doc.nextAttemptAt).getTime() : 0;
     if (!known || known.dueAt < dueAt) channel.set(doc._id, { doc, dueAt });
+    return !known;
   }
 
-  private async scan(): Promise<void> {
+  /** Reads the outbox and queues what this process does not know yet; returns how many it queued. */
+  private async scan(): Promise<number> {
     // The outbox holds only notifications in flight; FerretDB scans it whatever the filter, so keep it simple.
     const docs = await this.models.NotificationOutbox.find({ workflowId: null }).lean();
     const known = new Set<string>();
     for (const channel of this.queue.values()) for (const id of channel.keys()) known.add(id);
-    for (const doc of docs) if (!known.has(doc._id)) this.take(doc);
+    let found = 0;
+    for (const doc of docs) if (!known.has(doc._id) && this.take(doc)) found++;
+    return found;
   }
 
   /**

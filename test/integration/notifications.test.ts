@@ -45,7 +45,7 @@ beforeAll(async () => {
     httpTimeoutMs: 2_000,
     failingAfter: 3,
     retry: { initialIntervalMs: 200, backoffCoefficient: 2, maximumIntervalMs: 1_000 },
-    dispatch: { perChannel: 3, scanIntervalMs: 200 },
+    dispatch: { perChannel: 3, scanIntervalMs: 200, maxScanIntervalMs: 400 },
   };
   sys = await startTestSystem({ notifications });
   models = createNotificationModels(sys.mongo);

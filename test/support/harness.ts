@@ -107,7 +107,8 @@ export async function startTestSystem(
           // Without a test SMTP server, email goes to a closed port: only tests that configure email channels send any.
           smtp: { host: '127.0.0.1', port: 1, from: 'test <test@localhost>' },
           // Tests enqueue from outside the worker too: the dispatcher finds those by reading the outbox.
-          dispatch: { scanIntervalMs: 200 },
+          // Tests enqueue from their own process too: the worker's dispatcher finds those by reading the outbox.
+          dispatch: { scanIntervalMs: 200, maxScanIntervalMs: 400 },
           ...opts.notifications,
           models: notificationModels,
           client,
