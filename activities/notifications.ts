@@ -537,6 +537,8 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
      */
     dispatchNotifications: async (input: DispatchRunInput = {}): Promise<DispatchStats> => {
       const ctx = Context.current();
+      // Another worker may have run the dispatcher meanwhile: health it recorded is read again, not remembered.
+      knownHealth.clear();
       const runFor = Math.min(
         input.runForMs ?? deps.dispatch?.runForMs ?? DEFAULT_DISPATCH.runForMs,
         50 * 60_000,

@@ -106,6 +106,9 @@ export class OutboxDispatcher {
    * `beat` is called about once a second (the activity's heartbeat).
    */
   async run(stopAt: number, signal: AbortSignal, beat: () => void): Promise<DispatchStats> {
+    // The heartbeat says this process is alive; it never waits for Mongo, a receiver or an earlier run.
+    beat();
+    const beating = setInterval(beat, 1_000);
     // A run Temporal gave up on (its heartbeat lost) may still be finishing here: let it end first.
     while (this.finishing) await this.finishing;
     let finished!: () => void;
@@ -113,9 +116,6 @@ export class OutboxDispatcher {
     this.active = true;
     const stats: DispatchStats = { sent: 0, failed: 0, retried: 0, scans: 0 };
     const sends = new Set<Promise<void>>();
-    // The heartbeat says this process is alive; it never waits for Mongo or a receiver.
-    beat();
-    const beating = setInterval(beat, 1_000);
     let scanning: Promise<void> | undefined;
     let recording: Promise<void> | undefined;
     let nextScan = 0;
