@@ -26,11 +26,11 @@ import {
 } from '../notifications/senders';
 import { renderTemplate } from '../notifications/templates';
 import { KeyedLock } from '../db/keyed-lock';
-import { isDuplicateKey } from '../db/errors';
 import {
   DEFAULT_DISPATCH,
   OutboxDispatcher,
   insertIgnoringDuplicates,
+  onlyDuplicateKeys,
   type ChannelHealthRecorder,
   type DispatchOptions,
   type DispatchStats,
@@ -391,9 +391,22 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
   }
 
   /**
+   * The statuses of the final records among `docs`, by id. One read by `_id` each: FerretDB finds a document by
+   * `_id` equality through an index but answers `_id: { $in }` by decoding the whole, ever-growing collection.
+   */
+  async function finalStatuses(docs: NotificationDoc[]): Promise<Map<string, NotificationStatus>> {
+    const finals = await Promise.all(
+      docs.map((d) => models.Notification.findById(d._id, { status: 1 }).lean()),
+    );
+    const found = new Map<string, NotificationStatus>();
+    for (const f of finals) if (f) found.set(f._id, f.status);
+    return found;
+  }
+
+  /**
    * Stores prepared notifications in bulk and hands the new ones to this process's dispatcher. Idempotent: a
-   * document already in the outbox stays as it is, and one whose delivery is over (its final record exists) is
-   * taken out again, so a retried enqueue never sends twice. Returns each document's status.
+   * document already in the outbox stays as it is, and one whose delivery is over (its final record exists) is not
+   * put back, so a retried enqueue never sends twice. Returns each document's status.
    */
   async function store(prepared: Prepared[]): Promise<Map<string, NotificationStatus>> {
     const status = new Map<string, NotificationStatus>();
@@ -402,29 +415,33 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
     if (noChannel.length > 0) await insertIgnoringDuplicates(models, noChannel);
     for (const d of noChannel) status.set(d._id, 'NO_CHANNEL');
     if (outbox.length === 0) return status;
+    // Read before inserting: a delivered document put back in the outbox, even for a moment, can be read and sent
+    // again by a dispatcher in another process.
+    const over = await finalStatuses(outbox);
+    for (const d of outbox) status.set(d._id, over.get(d._id) ?? 'PENDING');
+    const wanted = outbox.filter((d) => !over.has(d._id));
+    if (wanted.length === 0) return status;
     const alreadyQueued = new Set<number>();
     try {
-      await models.NotificationOutbox.collection.insertMany(outbox as never[], { ordered: false });
+      await models.NotificationOutbox.collection.insertMany(wanted as never[], { ordered: false });
     } catch (err) {
+      // Which documents were there already is known only from the write errors (a lost connection has none).
       const writeErrors = (err as { writeErrors?: { index: number }[] }).writeErrors;
-      if (!Array.isArray(writeErrors) || !writeErrors.every((e) => isDuplicateKey(e))) throw err;
+      if (!Array.isArray(writeErrors) || writeErrors.length === 0 || !onlyDuplicateKeys(err)) throw err;
       for (const e of writeErrors) alreadyQueued.add(e.index);
     }
-    const fresh = outbox.filter((_, i) => !alreadyQueued.has(i));
-    for (const d of outbox) status.set(d._id, 'PENDING');
-    // A final record means that document's delivery is over and the insert above put it back: take it out. (The
-    // dispatcher writes the final record before it deletes the outbox document, so this order is safe.)
-    const finals = await Promise.all(
-      fresh.map((d) => models.Notification.findById(d._id, { status: 1 }).lean()),
-    );
-    const over = fresh.filter((_, i) => finals[i] !== null);
-    for (const [i, d] of fresh.entries()) if (finals[i]) status.set(d._id, finals[i].status);
-    if (over.length > 0)
+    const fresh = wanted.filter((_, i) => !alreadyQueued.has(i));
+    // A delivery that ended between that read and the insert (its final record written, its outbox document
+    // deleted) had the insert put it back: take it out again. The dispatcher writes the final record before it
+    // deletes the outbox document, so this order is safe.
+    const overSince = await finalStatuses(fresh);
+    for (const [id, s] of overSince) status.set(id, s);
+    if (overSince.size > 0)
       await models.NotificationOutbox.bulkWrite(
-        over.map((d) => ({ deleteOne: { filter: { _id: d._id } } })),
+        [...overSince.keys()].map((id) => ({ deleteOne: { filter: { _id: id } } })),
         { ordered: false },
       );
-    dispatcher.offer(fresh.filter((_, i) => finals[i] === null));
+    dispatcher.offer(fresh.filter((d) => !overSince.has(d._id)));
     return status;
   }
 
@@ -546,7 +563,7 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
       const stop = deps.stopSignal
         ? AbortSignal.any([ctx.cancellationSignal, deps.stopSignal])
         : ctx.cancellationSignal;
-      return dispatcher.run(Date.now() + runFor, stop, () => ctx.heartbeat());
+      return dispatcher.run(Date.now() + runFor, stop, () => ctx.heartbeat(), ctx.cancellationSignal);
     },
 
     /** Channels currently marked failing, for reports. */

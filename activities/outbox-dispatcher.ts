@@ -59,6 +59,9 @@ interface Queued {
 
 /** Ids of notifications this process recorded final lately, so a stale outbox read never sends them again. */
 const RECENTLY_FINAL_LIMIT = 100_000;
+/** How long a run waits before writing its results again after a failed write: doubling, up to the maximum. */
+const RECORD_RETRY_FIRST_MS = 200;
+const RECORD_RETRY_MAX_MS = 5_000;
 
 /**
  * Delivers the notification outbox from one long-running activity (see workflows/notification-dispatcher.ts):
@@ -103,9 +106,15 @@ export class OutboxDispatcher {
 
   /**
    * Delivers until `stopAt` or until `signal` aborts, then lets the sends in flight finish and records them.
-   * `beat` is called about once a second (the activity's heartbeat).
+   * `beat` is called about once a second (the activity's heartbeat). `cancelled` (the activity cancelled, or its
+   * heartbeat lost) is the only thing that ends the recording of results before they are written.
    */
-  async run(stopAt: number, signal: AbortSignal, beat: () => void): Promise<DispatchStats> {
+  async run(
+    stopAt: number,
+    signal: AbortSignal,
+    beat: () => void,
+    cancelled: AbortSignal,
+  ): Promise<DispatchStats> {
     // The heartbeat says this process is alive; it never waits for Mongo, a receiver or an earlier run.
     beat();
     const beating = setInterval(beat, 1_000);
@@ -113,7 +122,6 @@ export class OutboxDispatcher {
     while (this.finishing) await this.finishing;
     let finished!: () => void;
     this.finishing = new Promise<void>((resolve) => (finished = resolve));
-    this.active = true;
     const stats: DispatchStats = { sent: 0, failed: 0, retried: 0, scans: 0 };
     const sends = new Set<Promise<void>>();
     let scanning: Promise<void> | undefined;
@@ -123,6 +131,11 @@ export class OutboxDispatcher {
     const maxScanEvery = Math.max(this.options.scanIntervalMs, this.options.maxScanIntervalMs);
     let nextRecord = Date.now() + this.options.recordEveryMs;
     try {
+      // Results an earlier run here could not write (it was cancelled while Mongo was away) are of sends that
+      // happened: they are written before anything is read or sent. Their retries are not queued from memory:
+      // the next outbox read finds them as stored (another worker may have delivered them meanwhile).
+      if (!(await this.recordAll(cancelled))) return stats;
+      this.active = true;
       while (!signal.aborted && Date.now() < stopAt) {
         // Reading the outbox and writing results run beside the sends, one of each at a time.
         if (!scanning && Date.now() >= nextScan) {
@@ -163,8 +176,9 @@ export class OutboxDispatcher {
         );
       }
       await Promise.all([...sends, scanning, recording]);
-      // What cannot be recorded now stays with this process's dispatcher for its next run.
-      await this.record().catch((err: unknown) => warn('recording notification results failed', err));
+      // Until its results are written this run stays (heartbeating), so no other run sends them again; only
+      // when it is cancelled do they stay with this process's dispatcher for its next run.
+      await this.recordAll(cancelled);
       return stats;
     } finally {
       clearInterval(beating);
@@ -287,29 +301,56 @@ export class OutboxDispatcher {
   }
 
   /**
-   * Writes the batch's results: final records inserted (a record already there stays), then their outbox
-   * documents deleted; retries updated in place and queued again for their next attempt. A failed write keeps
-   * the batch for the next round, so nothing recorded is lost while Mongo is away.
+   * Writes every pending result (retries are not queued again), trying again with backoff while Mongo is away;
+   * the heartbeat goes on meanwhile. False when `cancelled` aborted first: what is left stays pending, for this
+   * process's next run.
    */
-  private async record(): Promise<void> {
-    if (this.pendingRecords() === 0) return;
-    const finals = this.finals;
-    const retries = this.retries;
-    this.finals = [];
-    this.retries = [];
-    try {
-      if (finals.length > 0) {
+  private async recordAll(cancelled: AbortSignal): Promise<boolean> {
+    let wait = RECORD_RETRY_FIRST_MS;
+    for (;;) {
+      try {
+        await this.record(false);
+        return true;
+      } catch (err) {
+        if (cancelled.aborted) {
+          warn('recording notification results failed; they stay with this process for its next run', err);
+          return false;
+        }
+        warn('recording notification results failed; trying again', err);
+      }
+      await delay(wait, cancelled);
+      wait = Math.min(wait * 2, RECORD_RETRY_MAX_MS);
+    }
+  }
+
+  /**
+   * Writes the batch's results: final records inserted (a record already there stays), then their outbox
+   * documents deleted; retries updated in place and (with `requeue`) queued again for their next attempt. A failed
+   * write keeps what it did not write for the next round, so nothing recorded is lost while Mongo is away.
+   */
+  private async record(requeue = true): Promise<void> {
+    if (this.finals.length > 0) {
+      const finals = this.finals;
+      this.finals = [];
+      try {
         await insertIgnoringDuplicates(this.models, finals);
         await this.models.NotificationOutbox.bulkWrite(
           finals.map((d) => ({ deleteOne: { filter: { _id: d._id } } })),
           { ordered: false },
         );
-        for (const d of finals) {
-          this.rememberFinal(d._id);
-          this.unrecorded.delete(d._id);
-        }
+      } catch (err) {
+        this.finals.unshift(...finals);
+        throw err;
       }
-      if (retries.length > 0) {
+      for (const d of finals) {
+        this.rememberFinal(d._id);
+        this.unrecorded.delete(d._id);
+      }
+    }
+    if (this.retries.length > 0) {
+      const retries = this.retries;
+      this.retries = [];
+      try {
         await this.models.NotificationOutbox.bulkWrite(
           retries.map((d) => ({
             updateOne: {
@@ -328,15 +369,14 @@ export class OutboxDispatcher {
           })),
           { ordered: false },
         );
-        for (const d of retries) {
-          this.unrecorded.delete(d._id);
-          this.take(d);
-        }
+      } catch (err) {
+        this.retries.unshift(...retries);
+        throw err;
       }
-    } catch (err) {
-      this.finals.unshift(...finals);
-      this.retries.unshift(...retries);
-      throw err;
+      for (const d of retries) {
+        this.unrecorded.delete(d._id);
+        if (requeue) this.take(d);
+      }
     }
   }
 
@@ -379,10 +419,32 @@ export async function insertIgnoringDuplicates(
   try {
     await models.Notification.collection.insertMany(docs as never[], { ordered: false });
   } catch (err) {
-    const writeErrors = (err as { writeErrors?: unknown[] }).writeErrors;
-    const all = Array.isArray(writeErrors) ? writeErrors : [err];
-    if (!all.every((e) => isDuplicateKey(e))) throw err;
+    if (!onlyDuplicateKeys(err)) throw err;
   }
+}
+
+/**
+ * True when a failed insert failed only on ids already there. A connection lost mid-insert is a bulk write error
+ * too, with no write errors at all: nothing is known to be stored then.
+ */
+export function onlyDuplicateKeys(err: unknown): boolean {
+  const writeErrors = (err as { writeErrors?: unknown[] }).writeErrors;
+  if (Array.isArray(writeErrors) && writeErrors.length > 0)
+    return writeErrors.every((e) => isDuplicateKey(e));
+  return isDuplicateKey(err);
+}
+
+/** Waits `ms`, or less if `signal` aborts. */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
 }
 
 /** The activity's log when there is one (the dispatcher runs inside its activity). */

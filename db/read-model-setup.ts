@@ -1,5 +1,5 @@
 import { projectFactsOf, REPORT_FACTS_VERSION } from '../domain/supervision';
-import type { Models } from './models';
+import type { Models, ProjectFactsDoc } from './models';
 
 /**
  * Makes the read model ready for this release before the worker writes to it: the indexes MongoDB lists inboxes
@@ -30,8 +30,8 @@ const REPORT_FACTS_MIGRATION = 'projectFacts';
 
 /**
  * Writes the report facts (`projectFacts`) of every project record that has none, or has them in an older shape
- * or at an older seq. A missing one is only inserted, never over facts a sync wrote meanwhile; an outdated one is
- * overwritten (a sync racing it rewrites them at its next transition). Returns how many were written.
+ * or at an older seq, never leaving older facts over newer ones a sync wrote meanwhile (see writeFactsUnlessNewer).
+ * Returns how many it wrote.
  */
 export async function backfillReportFacts(models: Models): Promise<number> {
   const known = new Map((await models.ProjectFacts.find({}, { seq: 1, v: 1 }).lean()).map((f) => [f._id, f]));
@@ -39,13 +39,38 @@ export async function backfillReportFacts(models: Models): Promise<number> {
   for await (const record of models.Project.find({}).lean().cursor()) {
     const facts = known.get(record._id);
     if (facts && facts.v === REPORT_FACTS_VERSION && facts.seq >= record.seq) continue;
-    const doc = projectFactsOf(record);
-    await models.ProjectFacts.updateOne({ _id: record._id }, facts ? { $set: doc } : { $setOnInsert: doc }, {
-      upsert: true,
-    });
-    written += 1;
+    if (await writeFactsUnlessNewer(models, record._id, projectFactsOf(record))) written += 1;
   }
   return written;
+}
+
+type FactsFields = Omit<ProjectFactsDoc, '_id'>;
+
+/** Facts of this version at a later seq: what a sync wrote after the record they are compared with. */
+function newerFacts(stored: FactsFields, than: FactsFields): boolean {
+  return stored.v === REPORT_FACTS_VERSION && stored.seq > than.seq;
+}
+
+/**
+ * Writes one project's facts, derived from a record read a while ago: a sync may have written newer facts since.
+ * The write is keyed by `_id` alone and returns what it replaced; newer facts it replaced are put back (again by
+ * a write that returns what it replaced, should yet newer ones have come meanwhile). A filter on `seq` would
+ * make each write decode the whole collection on FerretDB, which evaluates any filter but `_id` equality in Go
+ * (~100 ms a write at 2,000 projects). On MongoDB the swap is atomic; FerretDB 1.24 reads and then writes the
+ * document, so a sync landing between the two goes unseen, as it would under a filtered update there.
+ * True when `doc` stays written.
+ */
+async function writeFactsUnlessNewer(models: Models, projectId: string, doc: FactsFields): Promise<boolean> {
+  let write = doc;
+  for (;;) {
+    const replaced = await models.ProjectFacts.findOneAndUpdate(
+      { _id: projectId },
+      { $set: write },
+      { upsert: true, returnDocument: 'before' },
+    ).lean();
+    if (!replaced || !newerFacts(replaced, write)) return write === doc;
+    write = { seq: replaced.seq, v: replaced.v, facts: replaced.facts };
+  }
 }
 
 /**
