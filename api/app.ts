@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import compression from 'compression';
 import cors from 'cors';
 import helmet from 'helmet';
 import type { Models } from '../db/models';
@@ -18,6 +19,9 @@ import { blockerRoutes } from './routes/blockers';
 import { DEFAULT_IMPORT_SETTINGS, importRoutes } from './routes/imports';
 import { revisionRoutes } from './routes/revisions';
 import { reviewRoutes } from './routes/reviews';
+import { sessionRoutes, type SignInSettings } from './routes/session';
+import { dashboardRoutes } from './routes/dashboard';
+import { consoleRouter } from './console';
 import { IMPORT_CONTENT_TYPES } from '../imports/project-file';
 import type { ImportSettings } from '../config';
 import { mountRoutes, type AnyRouteSpec } from './registry';
@@ -51,6 +55,10 @@ export interface ApiDeps {
   /** The worker's task queue, for jobs the API starts (manual supervision runs). */
   taskQueue: string;
   logger?: Logger;
+  /** How the console signs in (default: with a token only). */
+  signIn?: SignInSettings;
+  /** The built console (console/dist) served at `/`; absent, `/` answers 404. */
+  consoleDir?: string | undefined;
 }
 
 /** Builds the HTTP API; `listen` happens elsewhere so tests drive the same app. */
@@ -78,6 +86,8 @@ export function createApp(deps: ApiDeps): Express {
     next();
   });
   app.use(helmet());
+  // The console's scripts shrink to a third gzipped; JSON lists too.
+  app.use(compression());
   app.use(
     cors({
       origin: deps.corsOrigins.length ? deps.corsOrigins : false,
@@ -109,15 +119,30 @@ export function createApp(deps: ApiDeps): Express {
     ...importRoutes(deps),
     ...revisionRoutes(deps),
     ...reviewRoutes(deps),
+    ...sessionRoutes(deps),
+    ...dashboardRoutes(deps),
   ];
   const openapi = buildOpenApi(specs, deps.projects.policy.version);
   const api = express.Router();
+  // Answers are per caller and change with every transition: never stored by a browser or proxy, and never a 304.
+  // (The project's ETag names its details version for If-Match; a conditional GET on it would answer 304 with a
+  // body whose stage and tasks had moved on.)
+  api.use((req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Cache-Control', 'no-store');
+    delete req.headers['if-none-match'];
+    delete req.headers['if-modified-since'];
+    next();
+  });
   api.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
   api.use('/docs', docsRouter());
   api.use(
     express.json({ limit: deps.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }),
+  );
+  mountRoutes(
+    api,
+    specs.filter((s) => s.public),
   );
   api.use(authenticate({ ...deps.auth, knownOrgs: new Set(deps.orgIndex.keys()) }));
   // Uploads (the bulk import) arrive as raw bytes: only on the import route, and only once the caller is known.
@@ -128,11 +153,18 @@ export function createApp(deps: ApiDeps): Express {
       type: Object.keys(IMPORT_CONTENT_TYPES),
     }),
   );
-  mountRoutes(api, specs);
+  mountRoutes(
+    api,
+    specs.filter((s) => !s.public),
+  );
   api.use((req: Request) => {
     throw new ApiError(404, 'not-found', 'Not found', `no route ${req.method} ${req.path}`);
   });
   app.use('/api/v1', api);
+  if (deps.consoleDir) {
+    const issuer = deps.signIn?.oidc?.issuer;
+    app.use(consoleRouter(deps.consoleDir, { connectSources: issuer ? [new URL(issuer).origin] : [] }));
+  }
   app.use((req: Request) => {
     throw new ApiError(404, 'not-found', 'Not found', `no route ${req.method} ${req.path}`);
   });

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import type { Actor } from '../domain/project';
 import { ApiError } from './problem';
@@ -76,4 +76,18 @@ export function requireRole(req: Request, ...roles: Role[]): AuthedRequest['acto
 
 export function actorOf(req: Request): AuthedRequest['actor'] {
   return (req as unknown as AuthedRequest).actor;
+}
+
+/** A local HS256 token (`npm run token`, the console's local sign-in). */
+export async function signLocalToken(
+  secret: string,
+  claims: { sub: string; org: string; roles: string[]; name?: string | undefined },
+  ttl = '8h',
+): Promise<string> {
+  return new SignJWT({ org: claims.org, roles: claims.roles, ...(claims.name ? { name: claims.name } : {}) })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(claims.sub)
+    .setIssuedAt()
+    .setExpirationTime(ttl)
+    .sign(new TextEncoder().encode(secret));
 }

@@ -3,13 +3,15 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { projectWorkflowId } from '../domain/project';
 import { auditTrailOf } from '../db/queries';
 import type { ApiDeps } from './app';
+import type { Revision } from '../domain/revisions';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const EventType = temporal.api.enums.v1.EventType;
 
 export interface TimelineEntry {
   at: string;
-  source: 'temporal' | 'audit';
+  /** temporal: the workflow's history; audit: the trail; revision: a change of details; blocker: a blocker's life. */
+  source: 'temporal' | 'audit' | 'revision' | 'blocker';
   what: string;
   actor?: { userId?: string; org?: string; name?: string } | undefined;
   runId?: string;
@@ -184,8 +186,76 @@ export async function timeline(
       },
     });
   }
-  entries.sort(
-    (a, b) => a.at.localeCompare(b.at) || (a.source === b.source ? 0 : a.source === 'temporal' ? -1 : 1),
-  );
+  entries.push(...(await revisionEntries(deps, projectId)), ...(await blockerEntries(deps, projectId)));
+  const rank = { temporal: 0, audit: 1, revision: 2, blocker: 3 } as const;
+  entries.sort((a, b) => a.at.localeCompare(b.at) || rank[a.source] - rank[b.source]);
   return { entries, runs };
+}
+
+/** Each version of the details: who, when, why, and each field's old and new value. */
+async function revisionEntries(deps: ApiDeps, projectId: string): Promise<TimelineEntry[]> {
+  const doc = await deps.models.Project.findById(projectId, { 'state.revisions': 1 }).lean();
+  const revisions = (doc?.state as { revisions?: Revision[] } | undefined)?.revisions ?? [];
+  return revisions.map((r) => ({
+    at: new Date(r.at).toISOString(),
+    source: 'revision' as const,
+    what: `${r.via === 'CHANGE_REQUEST' ? '调整申请获批，' : ''}项目信息修改为第 ${r.version} 版：${r.changes
+      .map((c) => c.field)
+      .join('、')}`,
+    actor: { userId: r.actor.userId, org: r.actor.org, name: r.actor.name },
+    details: { version: r.version, reason: r.reason, changes: r.changes },
+  }));
+}
+
+/** Each blocker's life on this project: raised, resolved, reopened, closed. */
+async function blockerEntries(deps: ApiDeps, projectId: string): Promise<TimelineEntry[]> {
+  const out: TimelineEntry[] = [];
+  for (const b of await deps.models.Blocker.find({ projectId }).lean()) {
+    const who = (a: Record<string, unknown> | null | undefined) =>
+      a
+        ? { userId: a.userId as string, org: a.org as string, name: a.name as string | undefined }
+        : undefined;
+    const base = {
+      source: 'blocker' as const,
+      details: { blockerId: b._id, level: b.level, category: b.category },
+    };
+    out.push({
+      ...base,
+      at: new Date(b.raisedAt).toISOString(),
+      what: `提报堵点 ${b._id}：${b.description}`,
+      actor: who(b.raisedBy),
+    });
+    for (const r of b.resolutions as {
+      round: number;
+      note: string;
+      actor: Record<string, unknown>;
+      at: number;
+    }[])
+      out.push({
+        ...base,
+        at: new Date(r.at).toISOString(),
+        what: `堵点 ${b._id} 第 ${r.round} 轮办结：${r.note}`,
+        actor: who(r.actor),
+      });
+    for (const r of b.reopenings as {
+      round: number;
+      reason: string;
+      actor: Record<string, unknown>;
+      at: number;
+    }[])
+      out.push({
+        ...base,
+        at: new Date(r.at).toISOString(),
+        what: `堵点 ${b._id} 重新打开：${r.reason}`,
+        actor: who(r.actor),
+      });
+    if (b.closedAt)
+      out.push({
+        ...base,
+        at: new Date(b.closedAt).toISOString(),
+        what: `堵点 ${b._id} 确认解决并关闭`,
+        actor: who(b.closedBy),
+      });
+  }
+  return out;
 }

@@ -1,4 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { loadConfig } from '../config';
 import { ConnectionStates } from 'mongoose';
 import { connectMongo, createModels } from '../db/models';
@@ -47,6 +49,18 @@ async function main(): Promise<void> {
     temporalUiUrl: config.temporal.uiUrl,
     namespace: config.temporal.namespace,
     logger,
+    signIn: {
+      localSignIn: config.auth.localSignIn,
+      jwtSecret: config.auth.jwtSecret,
+      oidc:
+        config.auth.issuer && config.auth.oidcClientId
+          ? { issuer: config.auth.issuer, clientId: config.auth.oidcClientId, scope: config.auth.oidcScope }
+          : undefined,
+    },
+    consoleDir:
+      config.consoleDir && existsSync(path.join(config.consoleDir, 'index.html'))
+        ? config.consoleDir
+        : undefined,
   });
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.log('info', 'api listening', { url: `http://${config.api.host}:${config.api.port}` });

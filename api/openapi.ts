@@ -98,7 +98,8 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], version: string): R
         },
       },
     };
-    for (const status of [400, 401, 403, 413, 503, ...(spec.problems ?? [])]) {
+    const common = spec.public ? [400, 413, 503] : [400, 401, 403, 413, 503];
+    for (const status of [...common, ...(spec.problems ?? [])]) {
       responses[status] = {
         description: PROBLEM_TEXT[status] ?? 'Problem',
         content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
@@ -108,8 +109,8 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], version: string): R
     paths[path][spec.method] = {
       summary: spec.summary,
       tags: [spec.tag],
-      description: `Roles: ${spec.roles.join(', ')}`,
-      security: [{ bearer: [] }],
+      description: spec.public ? 'No token needed' : `Roles: ${spec.roles.join(', ')}`,
+      security: spec.public ? [] : [{ bearer: [] }],
       parameters,
       ...(spec.body
         ? {

@@ -88,7 +88,12 @@ export function toApiError(err: unknown): ApiError {
       const [status, title] = DOMAIN_STATUS[type];
       const details = (err.cause.details?.[0] ?? {}) as Record<string, unknown>;
       // `errorType` names the refusal as `type` does: a detail of the same name does not replace it.
+      // A refusal that names a body field also lists it in `errors`, as validation does, so a form shows it there.
+      const field = typeof details.field === 'string' ? details.field : undefined;
       return new ApiError(status, type.toLowerCase().replace(/_/g, '-'), title, err.cause.message, {
+        ...(field && !details.errors
+          ? { errors: [{ in: 'body', path: field, message: err.cause.message }] }
+          : {}),
         ...details,
         errorType: type,
       });

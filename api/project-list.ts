@@ -86,6 +86,7 @@ export async function listProjects(deps: ApiDeps, actor: Actor, q: z.infer<typeo
       county: d.details.county,
       portfolio: d.details.portfolio,
       ownerOrg: d.details.ownerOrg,
+      totalInvestmentYuan: d.details.totalInvestmentYuan,
       flags: d.flags,
       openTasks: d.openTasks.length,
       updatedAt: d.updatedAt,

@@ -2,7 +2,7 @@ import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import { actorOf, type Role } from './auth';
 import { ApiError } from './problem';
-import { parse } from './validate';
+import { messageLanguage, parse } from './validate';
 
 export interface RouteContext<P, Q, B> {
   req: Request;
@@ -24,6 +24,11 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   tag: string;
   /** Roles allowed to call it; the workflow additionally checks the caller's organisation. */
   roles: readonly Role[];
+  /**
+   * Answered without a token (the console's sign-in): mounted before authentication, `actor` is absent and
+   * `roles` must be empty.
+   */
+  public?: true;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
@@ -55,7 +60,7 @@ export function mountRoutes(router: Router, specs: readonly AnyRouteSpec[]): voi
   for (const spec of specs) {
     router[spec.method](spec.path, async (req: Request, res: Response) => {
       const actor = actorOf(req);
-      if (!spec.roles.some((r) => actor.roles.includes(r))) {
+      if (!spec.public && !spec.roles.some((r) => actor.roles.includes(r))) {
         throw new ApiError(
           403,
           'forbidden',
@@ -63,9 +68,10 @@ export function mountRoutes(router: Router, specs: readonly AnyRouteSpec[]): voi
           `${spec.method.toUpperCase()} ${spec.path} requires one of the roles: ${spec.roles.join(', ')}`,
         );
       }
-      const params: unknown = spec.params ? parse(spec.params, req.params, 'params') : req.params;
-      const query: unknown = spec.query ? parse(spec.query, req.query, 'query') : {};
-      const body: unknown = spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined;
+      const lang = messageLanguage(req);
+      const params: unknown = spec.params ? parse(spec.params, req.params, 'params', lang) : req.params;
+      const query: unknown = spec.query ? parse(spec.query, req.query, 'query', lang) : {};
+      const body: unknown = spec.body ? parse(spec.body, req.body ?? {}, 'body', lang) : undefined;
       const jsonBody = req.body !== undefined && !Buffer.isBuffer(req.body);
       if (spec.upload && jsonBody && Object.keys(req.body as object).length > 0) {
         throw new ApiError(

@@ -28,6 +28,16 @@ export const EnvSchema = z.object({
   OIDC_JWKS_URL: z.url().optional(),
   OIDC_ISSUER: z.string().min(1).optional(),
   OIDC_AUDIENCE: z.string().min(1).optional(),
+  /** The console's OIDC client (authorization code with PKCE); the provider is OIDC_ISSUER. */
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_SCOPE: z.string().min(1).default('openid profile'),
+  /**
+   * The console's local sign-in (anyone who reaches the API picks an organisation and a role): `npm start` turns it
+   * on only when the HS256 secret is the one it keeps under DATA_DIR and no OIDC provider is configured.
+   */
+  LOCAL_SIGN_IN: z.enum(['true', 'false']).default('false'),
+  /** The built console the API serves at `/`; empty turns it off. */
+  CONSOLE_DIR: z.string().optional(),
   CORS_ORIGINS: z.string().default(''),
   API_UPDATE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
   API_BODY_LIMIT: z
@@ -76,7 +86,14 @@ export interface AppConfig {
     jwksUrl: string | undefined;
     issuer: string | undefined;
     audience: string | undefined;
+    /** The console signs in through the provider (PKCE) when set. */
+    oidcClientId: string | undefined;
+    oidcScope: string;
+    /** The console's local sign-in page (local mode only; off with OIDC). */
+    localSignIn: boolean;
   };
+  /** The built console served at `/`, or undefined when there is none. */
+  consoleDir: string | undefined;
   smtp: { host: string; port: number; secure: boolean; from: string; auth?: { user: string; pass: string } };
   dataDir: string;
   logLevel: Env['LOG_LEVEL'];
@@ -132,7 +149,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       jwksUrl: e.OIDC_JWKS_URL,
       issuer: e.OIDC_ISSUER,
       audience: e.OIDC_AUDIENCE,
+      oidcClientId: e.OIDC_CLIENT_ID,
+      oidcScope: e.OIDC_SCOPE,
+      localSignIn: e.LOCAL_SIGN_IN === 'true' && !e.OIDC_JWKS_URL,
     },
+    consoleDir: e.CONSOLE_DIR === '' ? undefined : path.resolve(e.CONSOLE_DIR ?? 'console/dist'),
     smtp: {
       host: e.SMTP_HOST,
       port: e.SMTP_PORT,

@@ -94,9 +94,12 @@ async function main(): Promise<void> {
         output: { logFile: path.join(config.dataDir, 'logs', 'ferretdb.log') },
       }),
     );
+    // Local mode: the secret kept under DATA_DIR, and with it the console's local sign-in page.
+    const localMode = !config.auth.jwtSecret && !config.auth.jwksUrl;
     const env = {
       ...process.env,
-      JWT_SECRET: config.auth.jwtSecret ?? (config.auth.jwksUrl ? undefined : localJwtSecret(config.dataDir)),
+      JWT_SECRET: localMode ? localJwtSecret(config.dataDir) : config.auth.jwtSecret,
+      LOCAL_SIGN_IN: localMode ? 'true' : 'false',
     };
     watch(
       spawnManaged({
@@ -120,6 +123,7 @@ async function main(): Promise<void> {
       [
         '',
         'project-pipeline is running:',
+        `  Console            http://${config.api.host}:${config.api.port}/${localMode ? '   (local sign-in)' : ''}`,
         `  API                http://${config.api.host}:${config.api.port}/api/v1   (health: /healthz, /readyz)`,
         `  Temporal frontend  ${config.temporal.address}  namespace "${config.temporal.namespace}", task queue "${config.temporal.taskQueue}"`,
         `  Temporal Web UI    ${config.temporal.uiUrl}`,

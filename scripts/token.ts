@@ -2,23 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { SignJWT } from 'jose';
 import { loadConfig } from '../config';
-import { ROLES } from '../api/auth';
+import { ROLES, signLocalToken } from '../api/auth';
 import { loadPolicy } from '../policy/load';
-
-export async function signLocalToken(
-  secret: string,
-  claims: { sub: string; org: string; roles: string[]; name?: string | undefined },
-  ttl = '8h',
-): Promise<string> {
-  return new SignJWT({ org: claims.org, roles: claims.roles, ...(claims.name ? { name: claims.name } : {}) })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(claims.sub)
-    .setIssuedAt()
-    .setExpirationTime(ttl)
-    .sign(new TextEncoder().encode(secret));
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

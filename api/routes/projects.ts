@@ -14,7 +14,8 @@ import { rawHistory, timeline } from '../history';
 import { listProjects } from '../project-list';
 import { assertKnownLeader, creationRefusal, ownerProblems, referenceProblems } from '../project-input';
 import { onboardingProblems } from '../../domain/onboarding';
-import { shanghaiDayOf } from '../../calendar';
+import { CalendarNotCoveredError, shanghaiDayOf, type WorkCalendar } from '../../calendar';
+import { loadWorkCalendar } from '../../activities/deadlines';
 import type { Actor } from '../../domain/project';
 import * as S from '../schemas';
 import { ROLES } from '../auth';
@@ -205,8 +206,24 @@ export function projectRoutes(deps: ApiDeps): AnyRouteSpec[] {
       summary: '待办：the caller’s organisation’s open tasks, earliest deadline first',
       tag: 'Tasks',
       roles: ['reviewer', 'leader', 'applicant'],
-      success: { status: 200, description: 'Open tasks with project, kind, deadline and escalation level' },
-      handler: async ({ actor }) => ({ org: actor.org, tasks: await inboxOf(deps.models, actor.org) }),
+      success: {
+        status: 200,
+        description:
+          'Open tasks with project, kind, deadline and escalation level; `workingDaysLeft` counts the official ' +
+          'working days from today (Asia/Shanghai) to the due day — 0 on the due day, negative once overdue, null ' +
+          'where the calendar does not cover the years between',
+      },
+      handler: async ({ actor }) => {
+        const [tasks, { calendar }] = await Promise.all([
+          inboxOf(deps.models, actor.org),
+          loadWorkCalendar(deps.calendarModels),
+        ]);
+        const now = Date.now();
+        return {
+          org: actor.org,
+          tasks: tasks.map((t) => ({ ...t, workingDaysLeft: workingDaysLeft(calendar, now, t.dueAt) })),
+        };
+      },
     }),
     route({
       method: 'get',
@@ -240,4 +257,21 @@ export function projectRoutes(deps: ApiDeps): AnyRouteSpec[] {
         }),
     }),
   ];
+}
+
+/** Working days left to a task's due day (negative once overdue); null without a deadline or calendar data. */
+function workingDaysLeft(
+  calendar: WorkCalendar,
+  now: number,
+  dueAt: Date | string | null | undefined,
+): number | null {
+  if (!dueAt) return null;
+  const due = new Date(dueAt).getTime();
+  try {
+    // Counted as a person counts: 0 on the due day itself, -n n working days after it.
+    return due >= now ? calendar.workingDaysBetween(now, due) : -calendar.workingDaysBetween(due, now);
+  } catch (err) {
+    if (err instanceof CalendarNotCoveredError || err instanceof RangeError) return null;
+    throw err;
+  }
 }

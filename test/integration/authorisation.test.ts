@@ -12,11 +12,14 @@ interface Op {
   path: string;
   roles: string[];
   example?: unknown;
+  /** Answered without a token (the console's sign-in): outside the role table. */
+  public: boolean;
 }
 
 let sys: TestSystem;
 let app: Express;
 let ops: Op[];
+let publicOps: Op[];
 
 beforeAll(async () => {
   sys = await startTestSystem();
@@ -28,6 +31,7 @@ beforeAll(async () => {
         string,
         {
           description: string;
+          security: unknown[];
           requestBody?: {
             content: Record<
               string,
@@ -44,8 +48,11 @@ beforeAll(async () => {
       path: p,
       roles: op.description.replace(/^Roles: /, '').split(', '),
       example: firstExample(op.requestBody?.content['application/json']),
+      public: op.security.length === 0,
     })),
   );
+  publicOps = ops.filter((o) => o.public);
+  ops = ops.filter((o) => !o.public);
 });
 function firstExample(c: { example?: unknown; examples?: Record<string, { value: unknown }> } | undefined) {
   return c?.example ?? Object.values(c?.examples ?? {})[0]?.value;
@@ -122,4 +129,18 @@ test('every role is refused on every endpoint it is not in the table for, and le
     }
   }
   expect(checked).toBe(ops.length * ROLES.length);
+});
+
+test('only the sign-in routes answer without a token; every other route refuses one', async () => {
+  expect(publicOps.map((o) => `${o.method.toUpperCase()} ${o.path}`).sort()).toEqual([
+    'GET /session/config',
+    'POST /session/local',
+  ]);
+  for (const op of ops.slice(0, 200)) {
+    const res = await request(app)[op.method as 'get' | 'post' | 'put' | 'patch'](`/api/v1${op.path}`);
+    expect({ op: `${op.method} ${op.path}`, status: res.status }).toEqual({
+      op: `${op.method} ${op.path}`,
+      status: 401,
+    });
+  }
 });

@@ -112,6 +112,10 @@ test('a 续建 project onboarded under construction records each fact by who ent
   });
   expect(lower.status).toBe(422);
   expect(lower.body.field).toBe('cumulativeInvestmentYuan');
+  // Listed as a field error too, where forms read them.
+  expect(lower.body.errors).toEqual([
+    { in: 'body', path: 'cumulativeInvestmentYuan', message: expect.stringContaining('cannot decrease') },
+  ]);
   const filed = await post(OWNER, `/projects/${id}/progress-reports`, {
     period,
     ytdInvestmentYuan: 10_000_000,

@@ -570,6 +570,7 @@ const NOT_PROJECT_ACTIONS: Record<string, string> = {
   'POST /calendars/overrides': 'the work calendar, written before the answer',
   'PUT /people/{personId}': 'the people directory, written before the answer',
   'POST /imports': 'starts an import job (202); GET /imports/{importId} reports the projects it creates',
+  'POST /session/local': 'the console’s local sign-in: signs a token, changes nothing stored',
 };
 
 // Runs last: it reads what the tests above exercised.

@@ -86,3 +86,17 @@ test('an onboarded project’s progress report and payment show at once', async 
   );
   expect(await trailTypes(id)).toEqual(expect.arrayContaining(['PROGRESS_REPORTED', 'PAYMENT_RECORDED']));
 });
+
+// A browser keeps the ETag (the details version) and asks again with If-None-Match: the stage moved on while the
+// details did not, so a 304 would show the old state.
+test('a conditional GET after an action answers the new state, never 304, and nothing is stored', async () => {
+  const created = await call('post', OWNER, '/projects', { ...CREATE_PROJECT_EXAMPLE, name: '条件请求项目' });
+  const id = created.body.projectId as string;
+  const first = await call('get', OWNER, `/projects/${id}`);
+  expect(first.headers['cache-control']).toBe('no-store');
+  const etag = first.headers.etag as string;
+  expect((await call('post', OWNER, `/projects/${id}/submit`, {})).status).toBe(200);
+  const again = await http.call('get', OWNER, `/projects/${id}`, undefined, { 'If-None-Match': etag });
+  expect(again.status).toBe(200);
+  expect(again.body.stage).toBe('DEPT_SCREENING');
+});

@@ -3,7 +3,7 @@ import mongoose from 'mongoose';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
 import { testApp, TEST_JWT_SECRET as SECRET } from '../support/api';
-import { signLocalToken } from '../../scripts/token';
+import { signLocalToken } from '../../api/auth';
 import { projectWorkflowId } from '../../domain/project';
 import { CREATE_PROJECT_EXAMPLE } from '../../api/schemas';
 import { eventually, startTestSystem, type TestSystem } from '../support/harness';

@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import { createApp, type ApiDeps } from '../../api/app';
 import { createLogger } from '../../api/logger';
-import { signLocalToken } from '../../scripts/token';
+import { signLocalToken } from '../../api/auth';
 import type { TestSystem } from './harness';
 
 export const TEST_JWT_SECRET = 'test-secret-of-at-least-thirty-two-chars';
