@@ -13,6 +13,8 @@ const ProjectFormPage = lazy(() => import('./pages/ProjectForm'));
 const ProgressReportPage = lazy(() => import('./pages/ProgressReport'));
 const InboxPage = lazy(() => import('./pages/Inbox'));
 const TaskPage = lazy(() => import('./pages/Task'));
+const ImportsPage = lazy(() => import('./pages/Imports'));
+const ImportPage = lazy(() => import('./pages/Imports').then((m) => ({ default: m.ImportPage })));
 const SupervisorPages = lazy(() => import('./pages/supervisor'));
 const LeaderPages = lazy(() => import('./pages/leader'));
 const AdminPages = lazy(() => import('./pages/admin'));
@@ -86,6 +88,22 @@ export function App() {
                     }
                   />
                   <Route path="/tasks/:taskId" element={<TaskPage />} />
+                  <Route
+                    path="/imports"
+                    element={
+                      <For roles={['applicant', 'reviewer', 'supervisor', 'admin']}>
+                        <ImportsPage />
+                      </For>
+                    }
+                  />
+                  <Route
+                    path="/imports/:importId"
+                    element={
+                      <For roles={['applicant', 'reviewer', 'supervisor', 'admin']}>
+                        <ImportPage />
+                      </For>
+                    }
+                  />
                   <Route
                     path="/supervision/*"
                     element={

@@ -19,6 +19,7 @@ const MENUS: Record<Role, MenuEntry[]> = {
   applicant: [
     { path: '/projects', label: '我的项目' },
     { path: '/projects/new', label: '新建项目' },
+    { path: '/imports', label: '批量导入' },
     { path: '/inbox', label: '待办' },
   ],
   reviewer: [
@@ -42,6 +43,7 @@ const MENUS: Record<Role, MenuEntry[]> = {
     { path: '/supervision/missing-reports', label: '月报缺报' },
     { path: '/supervision/reports', label: '报告' },
     { path: '/projects', label: '项目' },
+    { path: '/imports', label: '存量项目导入' },
   ],
   admin: [
     { path: '/admin/calendars', label: '工作日历' },

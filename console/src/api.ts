@@ -133,3 +133,31 @@ export async function download(path: string, query?: Query): Promise<string> {
   setTimeout(() => URL.revokeObjectURL(href), 10_000);
   return a.download;
 }
+
+/** A file upload (the bulk import): the raw bytes with their type, and a fresh Idempotency-Key. */
+export async function upload<T>(path: string, file: File, query?: Query): Promise<T> {
+  const token = readToken();
+  const type = file.name.toLowerCase().endsWith('.csv')
+    ? 'text/csv'
+    : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+  let res: Response;
+  try {
+    res = await fetch(urlOf(path, query), {
+      method: 'POST',
+      headers: {
+        accept: 'application/json',
+        'content-type': type,
+        'idempotency-key': crypto.randomUUID(),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: file,
+    });
+  } catch {
+    throw new ApiProblem(0, '无法连接服务', '网络中断或服务未启动');
+  }
+  // A file whose rows were refused is still an import (422 with its id and per-row problems), shown as one.
+  if (res.status === 422 && (res.headers.get('content-type') ?? '').startsWith('application/json'))
+    return (await res.json()) as T;
+  if (!res.ok) throw await problemOf(res);
+  return (await res.json()) as T;
+}
