@@ -240,9 +240,13 @@ test('a final record whose insert loses its connection is written again, not dro
     );
     expect(final).toMatchObject({ status: 'SENT', attempts: 1 });
     expect(hook.accepted()).toHaveLength(1);
-    expect(await direct.NotificationOutbox.countDocuments({ notificationKey: input.notificationKey })).toBe(
-      0,
+    // The outbox document leaves in the same batch's next write, just after the final record.
+    const left = await eventually(
+      () => direct.NotificationOutbox.countDocuments({ notificationKey: input.notificationKey }),
+      (n) => n === 0,
+      10_000,
     );
+    expect(left).toBe(0);
   } finally {
     proxy.disarm();
     await worker.stop();
