@@ -47,6 +47,8 @@ export interface ChannelHealthRecorder {
 
 export interface DispatchStats {
   sent: number;
+  /** Found in the outbox though already recorded final (a process died between the two writes): not sent again. */
+  alreadyFinal: number;
   failed: number;
   retried: number;
   scans: number;
@@ -55,6 +57,8 @@ export interface DispatchStats {
 interface Queued {
   doc: NotificationDoc;
   dueAt: number;
+  /** Found by reading the outbox rather than handed over or retried here: checked against final records first. */
+  scanned: boolean;
 }
 
 /** Ids of notifications this process recorded final lately, so a stale outbox read never sends them again. */
@@ -78,6 +82,8 @@ export class OutboxDispatcher {
   /** Attempts made whose result is not written yet: the outbox still shows them as they were before. */
   private readonly unrecorded = new Set<string>();
   private finals: NotificationDoc[] = [];
+  /** Outbox documents of notifications already recorded final elsewhere: only their deletion is left. */
+  private settled: string[] = [];
   private retries: NotificationDoc[] = [];
   private wake: (() => void) | undefined;
   private active = false;
@@ -122,7 +128,7 @@ export class OutboxDispatcher {
     while (this.finishing) await this.finishing;
     let finished!: () => void;
     this.finishing = new Promise<void>((resolve) => (finished = resolve));
-    const stats: DispatchStats = { sent: 0, failed: 0, retried: 0, scans: 0 };
+    const stats: DispatchStats = { sent: 0, alreadyFinal: 0, failed: 0, retried: 0, scans: 0 };
     const sends = new Set<Promise<void>>();
     let scanning: Promise<void> | undefined;
     let recording: Promise<void> | undefined;
@@ -166,7 +172,7 @@ export class OutboxDispatcher {
         }
         const { picked, nextDueAt } = this.due(Date.now());
         for (const q of picked) {
-          const p = this.deliver(q.doc, stats).finally(() => sends.delete(p));
+          const p = this.deliver(q, stats).finally(() => sends.delete(p));
           sends.add(p);
         }
         // A scan or a record in progress wakes the loop when it ends: its instant does not count meanwhile.
@@ -192,7 +198,7 @@ export class OutboxDispatcher {
   }
 
   /** Queues a document for its channel; false when it is not this dispatcher's to send now. */
-  private take(doc: NotificationDoc): boolean {
+  private take(doc: NotificationDoc, scanned = false): boolean {
     // A document a delivery workflow owns is that workflow's (the dispatcher's own carry no workflowId).
     if (doc.workflowId || !doc.channel) return false;
     if (this.inFlight.has(doc._id) || this.recentlyFinal.has(doc._id) || this.unrecorded.has(doc._id))
@@ -201,7 +207,8 @@ export class OutboxDispatcher {
     if (!channel) this.queue.set(doc.channel.key, (channel = new Map<string, Queued>()));
     const known = channel.get(doc._id);
     const dueAt = doc.nextAttemptAt ? new Date(doc.nextAttemptAt).getTime() : 0;
-    if (!known || known.dueAt < dueAt) channel.set(doc._id, { doc, dueAt });
+    if (!known || known.dueAt < dueAt)
+      channel.set(doc._id, { doc, dueAt, scanned: known?.scanned ?? scanned });
     return !known;
   }
 
@@ -212,7 +219,7 @@ export class OutboxDispatcher {
     const known = new Set<string>();
     for (const channel of this.queue.values()) for (const id of channel.keys()) known.add(id);
     let found = 0;
-    for (const doc of docs) if (!known.has(doc._id) && this.take(doc)) found++;
+    for (const doc of docs) if (!known.has(doc._id) && this.take(doc, true)) found++;
     return found;
   }
 
@@ -242,62 +249,99 @@ export class OutboxDispatcher {
     return { picked, nextDueAt };
   }
 
-  private async deliver(doc: NotificationDoc, stats: DispatchStats): Promise<void> {
+  private async deliver({ doc, scanned }: Queued, stats: DispatchStats): Promise<void> {
     const channel = doc.channel!;
     const attempts = doc.attempts + 1;
     const org = this.orgOf(doc);
+    let health: (() => Promise<void>) | undefined;
     try {
-      await this.send(doc, channel);
-      const now = new Date();
-      this.finals.push({
-        ...doc,
-        status: 'SENT',
-        attempts,
-        sentAt: now,
-        lastAttemptAt: now,
-        lastError: null,
-        nextAttemptAt: null,
-        updatedAt: now,
-      });
-      stats.sent++;
-      await this.health.healthy(channel, org).catch(() => undefined);
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      const permanent = err instanceof DeliveryError && err.permanent;
-      const now = Date.now();
-      const wait = Math.min(
-        this.retry.initialIntervalMs * this.retry.backoffCoefficient ** (attempts - 1),
-        this.retry.maximumIntervalMs,
-      );
-      const givenUp = permanent || now + wait - new Date(doc.createdAt).getTime() > this.retry.giveUpAfterMs;
-      const next: NotificationDoc = {
-        ...doc,
-        status: givenUp ? 'FAILED' : 'RETRYING',
-        attempts,
-        lastError: reason,
-        lastAttemptAt: new Date(now),
-        nextAttemptAt: givenUp ? null : new Date(now + wait),
-        updatedAt: new Date(now),
-      };
-      if (givenUp) {
-        this.finals.push(next);
-        stats.failed++;
+      // A process that died between writing a final record and deleting its outbox document leaves both: the
+      // receiver already has it. (One read by _id, only for what an outbox read found; if it fails, send.)
+      if (scanned && (await this.models.Notification.exists({ _id: doc._id }).catch(() => null))) {
+        this.settled.push(doc._id);
+        stats.alreadyFinal++;
       } else {
-        this.retries.push(next);
-        stats.retried++;
+        health = await this.attempt(doc, channel, attempts, org, stats);
       }
-      await this.health.failed(channel, org, reason).catch(() => undefined);
     } finally {
+      // In the same turn as the result was queued: a record() that runs meanwhile must find this send out of
+      // flight, or it cannot queue the retry again and the notification would wait in the outbox for ever (the
+      // fault matrix found that with a receiver down, when the health write below came first).
       this.unrecorded.add(doc._id);
       this.inFlight.delete(doc._id);
       const key = channel.key;
       this.perChannel.set(key, (this.perChannel.get(key) ?? 1) - 1);
       this.wake?.();
     }
+    await health?.().catch(() => undefined);
+  }
+
+  /**
+   * Sends once and queues the result (a final record, or the retry); returns the channel health write to make once
+   * the send is out of flight.
+   */
+  private async attempt(
+    doc: NotificationDoc,
+    channel: NotificationChannelRef,
+    attempts: number,
+    org: string | null,
+    stats: DispatchStats,
+  ): Promise<() => Promise<void>> {
+    try {
+      await this.send(doc, channel);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      const next = this.afterFailure(doc, attempts, reason, err instanceof DeliveryError && err.permanent);
+      if (next.status === 'FAILED') {
+        this.finals.push(next);
+        stats.failed++;
+      } else {
+        this.retries.push(next);
+        stats.retried++;
+      }
+      return () => this.health.failed(channel, org, reason);
+    }
+    const now = new Date();
+    this.finals.push({
+      ...doc,
+      status: 'SENT',
+      attempts,
+      sentAt: now,
+      lastAttemptAt: now,
+      lastError: null,
+      nextAttemptAt: null,
+      updatedAt: now,
+    });
+    stats.sent++;
+    return () => this.health.healthy(channel, org);
+  }
+
+  /** The outbox document after a failed attempt: retried after a backoff, or given up (FAILED). */
+  private afterFailure(
+    doc: NotificationDoc,
+    attempts: number,
+    reason: string,
+    permanent: boolean,
+  ): NotificationDoc {
+    const now = Date.now();
+    const wait = Math.min(
+      this.retry.initialIntervalMs * this.retry.backoffCoefficient ** (attempts - 1),
+      this.retry.maximumIntervalMs,
+    );
+    const givenUp = permanent || now + wait - new Date(doc.createdAt).getTime() > this.retry.giveUpAfterMs;
+    return {
+      ...doc,
+      status: givenUp ? 'FAILED' : 'RETRYING',
+      attempts,
+      lastError: reason,
+      lastAttemptAt: new Date(now),
+      nextAttemptAt: givenUp ? null : new Date(now + wait),
+      updatedAt: new Date(now),
+    };
   }
 
   private pendingRecords(): number {
-    return this.finals.length + this.retries.length;
+    return this.finals.length + this.retries.length + this.settled.length;
   }
 
   /**
@@ -329,6 +373,23 @@ export class OutboxDispatcher {
    * write keeps what it did not write for the next round, so nothing recorded is lost while Mongo is away.
    */
   private async record(requeue = true): Promise<void> {
+    if (this.settled.length > 0) {
+      const settled = this.settled;
+      this.settled = [];
+      try {
+        await this.models.NotificationOutbox.bulkWrite(
+          settled.map((_id) => ({ deleteOne: { filter: { _id } } })),
+          { ordered: false },
+        );
+      } catch (err) {
+        this.settled.unshift(...settled);
+        throw err;
+      }
+      for (const id of settled) {
+        this.rememberFinal(id);
+        this.unrecorded.delete(id);
+      }
+    }
     if (this.finals.length > 0) {
       const finals = this.finals;
       this.finals = [];
@@ -351,7 +412,8 @@ export class OutboxDispatcher {
       const retries = this.retries;
       this.retries = [];
       try {
-        await this.models.NotificationOutbox.bulkWrite(
+        await bulkUpdateInChunks(
+          this.models,
           retries.map((d) => ({
             updateOne: {
               filter: { _id: d._id },
@@ -367,7 +429,6 @@ export class OutboxDispatcher {
               },
             },
           })),
-          { ordered: false },
         );
       } catch (err) {
         this.retries.unshift(...retries);
@@ -409,6 +470,22 @@ export class OutboxDispatcher {
       this.wake = done;
     });
   }
+}
+
+/**
+ * Statements per `update` command. FerretDB 1.24 on SQLite keeps each statement's read open until the whole command
+ * ends, one pooled SQLite connection each (100 per database): a command of a hundred updates waits for a connection
+ * its own earlier statements hold, and every other request waits behind it — FerretDB stops answering (found by the
+ * fault matrix with a webhook receiver down, when a batch of retries grew past a hundred).
+ */
+export const UPDATES_PER_COMMAND = 16;
+
+type OutboxUpdate = Parameters<NotificationModels['NotificationOutbox']['bulkWrite']>[0][number];
+
+/** Writes `updates` as commands of at most UPDATES_PER_COMMAND statements, one after the other. */
+export async function bulkUpdateInChunks(models: NotificationModels, updates: OutboxUpdate[]): Promise<void> {
+  for (let i = 0; i < updates.length; i += UPDATES_PER_COMMAND)
+    await models.NotificationOutbox.bulkWrite(updates.slice(i, i + UPDATES_PER_COMMAND), { ordered: false });
 }
 
 /** Inserts final records; one already there (a send recorded before a crash) is kept as it is. */

@@ -87,7 +87,10 @@ function activitiesOn(models: NotificationModels): NotificationActivities {
 }
 
 /** A worker process of the test's task queue (its dispatcher delivers the outbox) whose notifications use `models`. */
-async function startWorker(models: NotificationModels): Promise<{ stop(): Promise<void> }> {
+async function startWorker(
+  models: NotificationModels,
+  dispatch: TestNotificationOptions['dispatch'] = NOTIFICATIONS.dispatch,
+): Promise<{ stop(): Promise<void> }> {
   const connection = await NativeConnection.connect({ address: stackEnv().address });
   const worker = await createWorker({
     connection,
@@ -97,7 +100,7 @@ async function startWorker(models: NotificationModels): Promise<{ stop(): Promis
     calendarModels: sys.calendarModels,
     supervisionModels: sys.supervisionModels,
     policy: sys.policy,
-    notifications: { ...NOTIFICATIONS, models, client: sys.client, taskQueue: sys.taskQueue },
+    notifications: { ...NOTIFICATIONS, dispatch, models, client: sys.client, taskQueue: sys.taskQueue },
     workflowBundle: { codePath: stackEnv().bundle },
   });
   const running = worker.run();
@@ -252,3 +255,87 @@ test('a final record whose insert loses its connection is written again, not dro
     await worker.stop();
   }
 });
+
+test('a notification recorded final whose outbox document outlived its worker (killed between the two writes) is not sent again', async () => {
+  // Arrange: what a dispatcher killed after inserting the final record and before deleting the outbox document
+  // leaves behind — both documents
+  const hook = await webhookOf('killed-between-writes-org');
+  const input = notice('defect-3:killed-between-writes', 'killed-between-writes-org');
+  const [queued] = (await activitiesOn(direct).enqueueNotifications(input)).notifications;
+  const outboxDoc = await direct.NotificationOutbox.findById(queued!.outboxId).lean();
+  expect(outboxDoc).not.toBeNull();
+  const sentAt = new Date();
+  await direct.Notification.collection.insertOne({
+    ...outboxDoc!,
+    status: 'SENT',
+    attempts: 1,
+    sentAt,
+    lastAttemptAt: sentAt,
+    updatedAt: sentAt,
+  } as never);
+
+  // Act: the next worker's dispatcher reads the outbox
+  const next = await startWorker(direct);
+  try {
+    await dispatcherDelivering(await webhookOf('killed-between-writes-probe'), 'killed-between-writes-probe');
+    const left = await eventually(
+      () => direct.NotificationOutbox.countDocuments({ notificationKey: input.notificationKey }),
+      (n) => n === 0,
+      30_000,
+    );
+
+    // Assert: the outbox document is gone, the receiver got nothing, the final record is the one written before
+    expect(left).toBe(0);
+    expect(hook.received).toHaveLength(0);
+    expect(await direct.Notification.findById(queued!.outboxId).lean()).toMatchObject({
+      status: 'SENT',
+      attempts: 1,
+    });
+  } finally {
+    await next.stop();
+  }
+});
+
+test('a batch of more than a hundred retries is recorded without stalling FerretDB, and each notification is delivered once when the receiver is back', async () => {
+  // Arrange: a receiver that is down, and a dispatcher that records its results rarely, so one write carries them all
+  const hook = new WebhookReceiver(SECRET);
+  receivers.push(hook);
+  const port = await hook.listen();
+  await setOrgChannels(direct, 'many-retries-org', {
+    webhooks: [{ url: `http://127.0.0.1:${port}/hook`, secret: SECRET }],
+  });
+  await hook.close();
+  const worker = await startWorker(direct, {
+    ...NOTIFICATIONS.dispatch,
+    recordBatch: 1_000,
+    recordEveryMs: 3_000,
+  });
+  try {
+    const keys = Array.from({ length: 150 }, (_, i) => `defect-4:many-retries:${i}`);
+    for (let i = 0; i < keys.length; i += 50)
+      await activitiesOn(direct).enqueueNotificationBatch({
+        notifications: keys.slice(i, i + 50).map((k) => notice(k, 'many-retries-org')),
+      });
+
+    // Act: every first attempt fails and is recorded as a retry in one write
+    const retrying = await eventually(
+      () => direct.NotificationOutbox.countDocuments({ status: 'RETRYING', attempts: { $gte: 1 } }),
+      (n) => n >= keys.length,
+      60_000,
+    );
+    await hook.listen(port);
+
+    // Assert: FerretDB kept answering (the counts above), and every notification arrives once
+    expect(retrying).toBeGreaterThanOrEqual(keys.length);
+    const delivered = await eventually(
+      () => Promise.resolve(new Set(hook.accepted().map((r) => r.body.notificationId as string)).size),
+      (n) => n >= keys.length,
+      90_000,
+    );
+    expect(delivered).toBe(keys.length);
+    await sleep(1_000);
+    expect(hook.accepted()).toHaveLength(keys.length);
+  } finally {
+    await worker.stop();
+  }
+}, 240_000);
