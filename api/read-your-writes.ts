@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import { TERMINAL_STAGES, type Stage } from '../domain/project';
-import type { BlockerSummary, Task } from '../domain/state';
+import type { ActionResult, BlockerSummary, Task } from '../domain/state';
+import { awaitsNewDeadline } from '../domain/time';
 import type { ApiDeps } from './app';
 
 /**
@@ -52,13 +53,13 @@ export function projectAt(deps: ApiDeps, projectId: string, seq: number, taskId?
   };
 }
 
-/** A task whose deadline is being recomputed: it had one, and its clock (not paused) asks for a new one. */
-function awaitsNewDeadline(t: Task): boolean {
-  return (
-    t.deadline !== undefined &&
-    t.clock?.needsSchedule === true &&
-    !t.clock.pauses.some((p) => p.to === undefined)
-  );
+/**
+ * What the project's record must show after `result`. A workflow that answers only once its record is written
+ * (from 1.1, `recorded`) needs no read at all; an older run's answer is checked as `projectAt`.
+ */
+export function projectShows(deps: ApiDeps, result: ActionResult): ReadModelCheck {
+  if (result.recorded === true) return () => Promise.resolve(true);
+  return projectAt(deps, result.projectId, result.seq, result.taskId);
 }
 
 /** The blocker's record (its status, tasks and trail) has reached `seq`. */

@@ -232,6 +232,11 @@ export interface ActionResult {
   blockerId?: string | undefined;
   /** The version of the project's details after the action (the new ETag). */
   detailsVersion?: number | undefined;
+  /**
+   * The workflow answered once the read model showed the action (its record, trail, inbox and any deadline it
+   * moved): the caller reads its write without checking. Never stored: a repeat is answered the same way.
+   */
+  recorded?: boolean | undefined;
 }
 
 /** What the read model receives after transitions: the new record plus what changed since the last sync. */

@@ -78,6 +78,18 @@ export type ScheduleResult =
     }
   | { taskId: string; ok: false; reason: string };
 
+/**
+ * A task whose deadline is being recomputed: it had one, and its clock (not paused) asks for a new one (an
+ * extension, a resumed clock, a postponed meeting). An action that moved it is shown once the new one is.
+ */
+export function awaitsNewDeadline(t: Task): boolean {
+  return (
+    t.deadline !== undefined &&
+    t.clock?.needsSchedule === true &&
+    !t.clock.pauses.some((p) => p.to === undefined)
+  );
+}
+
 /** Tasks whose deadline must be (re)computed, as requests for the scheduling activity. */
 export function scheduleRequests(s: TaskLedger, policy: Policy): ScheduleRequest[] {
   const out: ScheduleRequest[] = [];

@@ -60,6 +60,11 @@ export async function startTemporalDevServer(o: TemporalDevServerOptions): Promi
     'journal_mode=wal',
     '--sqlite-pragma',
     'synchronous=normal',
+    // Eager activity execution: an activity scheduled by a workflow task completion goes straight back to the
+    // worker that completed it, skipping a trip through the matching service (the read-model write that every
+    // action waits for). Off by default in the server.
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
   ];
   if (o.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(o.uiPort));

@@ -5,6 +5,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -20,8 +21,8 @@ import {
   validateAction,
 } from '../domain/lifecycle';
 import { ProjectNextDeadlineAttr, ProjectOverdueAttr, ProjectStageAttr } from '../domain/search-attributes';
-import { snapshotOf, type ProjectSnapshot, type ProjectState } from '../domain/state';
-import { fireDue, nextDeadline, nextWakeAt } from '../domain/time';
+import { snapshotOf, type ActionResult, type ProjectSnapshot, type ProjectState } from '../domain/state';
+import { awaitsNewDeadline, fireDue, nextDeadline, nextWakeAt } from '../domain/time';
 import { REPORTING_STAGES, openDueReports, startReportObligation } from '../domain/monthly-reports';
 import { blockerChangedSignal, actionUpdates, getProjectQuery, type ProjectLifecycleInput } from './messages';
 import { projectBlocker } from './project-blocker';
@@ -42,6 +43,14 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
     input.state ??
     createInitialState(input.projectId, input.details, policy, input.createdBy, Date.now(), input.onboarding);
 
+  // From 1.1 an action is answered once the read model shows it (read your writes without polling Mongo).
+  const answerWhenRecorded = patched(ANSWER_WHEN_RECORDED);
+  // Nothing unwritten at the start of a run: everything up to its seq is in the read model already.
+  const write: WakeupWriteState = {
+    running: false,
+    failure: undefined,
+    writtenSeq: unwritten(s) ? -1 : s.seq,
+  };
   for (const type of ACTION_TYPES) {
     setHandler(
       actionUpdates[type],
@@ -50,7 +59,8 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
         // A raised blocker is answered once its workflow runs, so the caller can act on it straight away.
         const raised = result.blockerId;
         if (raised) await condition(() => s.blockers?.find((b) => b.id === raised)?.started === true);
-        return result;
+        if (!answerWhenRecorded) return result;
+        return (await recorded(s, write, result)) ? { ...result, recorded: true } : result;
       },
       {
         validator: (req: ActionRequest) => asFailure(() => validateAction(s, policy, req, Date.now())),
@@ -65,7 +75,8 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
   // A project already in 前期 or 实施 when it was onboarded owes its monthly report from now on.
   if (!s.reportObligation && REPORTING_STAGES.includes(s.stage)) startReportObligation(s, policy, Date.now());
   const indexed = { stage: '', overdue: false, nextDeadline: -1 };
-  const write: WakeupWriteState = { running: false, failure: undefined };
+  // An Update waiting for its record must not keep the loop from writing it: the loop writes, then waits again.
+  const settled = () => !write.running && (allHandlersFinished() || (answerWhenRecorded && unwritten(s)));
   for (;;) {
     const wake = () =>
       (unwritten(s) && !write.running) ||
@@ -92,12 +103,13 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
     }
     indexTime(s, indexed);
     if (isTerminal(s.stage)) {
-      await condition(() => allHandlersFinished() && !write.running);
+      await condition(settled);
       if (unwritten(s)) continue; // a late handler changed state: persist it first
       return snapshotOf(s);
     }
     if (continueAsNewDue(input)) {
-      await condition(() => allHandlersFinished() && !write.running);
+      await condition(settled);
+      if (answerWhenRecorded && unwritten(s)) continue;
       // What is unwritten travels in the state; the next run writes it first.
       log.info('continuing as new', { historyLength: workflowInfo().historyLength, seq: s.seq });
       return await continueAsNew<typeof projectLifecycle>({ ...input, state: s });
@@ -133,6 +145,26 @@ interface WakeupWriteState {
   running: boolean;
   /** A write that failed for good (its retries never give up on Mongo being down); the loop rethrows it. */
   failure: Error | undefined;
+  /** The read model shows every transition up to this seq. */
+  writtenSeq: number;
+}
+
+const ANSWER_WHEN_RECORDED = 'answer-actions-when-recorded';
+
+/**
+ * Waits until the read model shows `result`: the write covering its seq has landed and, if the action moved its
+ * task's deadline, a write after the new deadline was computed. Adds nothing to the history: the writes happen
+ * anyway, the Update just completes in the workflow task that sees the last one done.
+ */
+async function recorded(s: ProjectState, write: WakeupWriteState, result: ActionResult): Promise<boolean> {
+  const task = result.taskId === undefined ? undefined : s.tasks.find((t) => t.id === result.taskId);
+  let target = result.seq;
+  if (task && awaitsNewDeadline(task)) {
+    await condition(() => !awaitsNewDeadline(task) || write.failure !== undefined);
+    target = Math.max(target, s.seq);
+  }
+  await condition(() => write.writtenSeq >= target || write.failure !== undefined);
+  return write.failure === undefined;
 }
 
 /**
@@ -141,9 +173,11 @@ interface WakeupWriteState {
  */
 function writeBesideLoop(s: ProjectState, write: WakeupWriteState): void {
   write.running = true;
-  writeWakeup(s, (sync) => ({ projectId: s.projectId, seq: s.seq, snapshot: snapshotOf(s), ...sync })).then(
+  const seq = s.seq;
+  writeWakeup(s, (sync) => ({ projectId: s.projectId, seq, snapshot: snapshotOf(s), ...sync })).then(
     () => {
       write.running = false;
+      write.writtenSeq = Math.max(write.writtenSeq, seq);
     },
     (err: unknown) => {
       write.running = false;

@@ -5,7 +5,7 @@ import type { ActionResult } from '../../domain/state';
 import type { ApiDeps } from '../app';
 import { ApiError } from '../problem';
 import { loadProjectView } from '../project-view';
-import { awaitReadModel, projectAt, type ReadModelCheck } from '../read-your-writes';
+import { awaitReadModel, projectShows, type ReadModelCheck } from '../read-your-writes';
 import { route, type AnyRouteSpec, type RouteContext } from '../registry';
 import type { Role } from '../auth';
 import * as S from '../schemas';
@@ -66,11 +66,9 @@ export async function sendAction(
     },
   );
   ctx.res.setHeader('Content-Location', `/api/v1/projects/${projectId}`);
-  await awaitReadModel(deps, ctx.res, [
-    projectAt(deps, projectId, result.seq, result.taskId),
-    ...alsoAwait(result),
-  ]);
-  return { ...result, requestId };
+  await awaitReadModel(deps, ctx.res, [projectShows(deps, result), ...alsoAwait(result)]);
+  const { recorded: _recorded, ...answer } = result;
+  return { ...answer, requestId };
 }
 
 const projectOf = (taskId: string) => taskId.slice(0, taskId.indexOf('~'));

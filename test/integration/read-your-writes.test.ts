@@ -3,6 +3,7 @@ import { CREATE_PROJECT_EXAMPLE, CREATE_PROJECT_EXAMPLES, EXAMPLES } from '../..
 import { startTestSystem, type TestSystem } from '../support/harness';
 import { testApp } from '../support/api';
 import { httpAs } from '../support/http';
+import { actor } from '../support/fixtures';
 
 let sys: TestSystem;
 let app: Express;
@@ -99,4 +100,42 @@ test('a conditional GET after an action answers the new state, never 304, and no
   const again = await http.call('get', OWNER, `/projects/${id}`, undefined, { 'If-None-Match': etag });
   expect(again.status).toBe(200);
   expect(again.body.stage).toBe('DEPT_SCREENING');
+});
+
+// The workflow itself answers an action only once the write carrying it has landed (from 1.1), so the API
+// answers without reading Mongo: the record, the trail and the inbox hold it the moment the Update returns.
+test('an action’s Update completes only once the read model holds it', async () => {
+  const created = await call('post', OWNER, '/projects', {
+    ...CREATE_PROJECT_EXAMPLE,
+    name: '记录后应答项目',
+  });
+  const id = created.body.projectId as string;
+  const submitted = await sys.projects.act(id, 'direct-submit', actor('yaodu', 'applicant'), {
+    type: 'submit',
+  });
+  expect(submitted.recorded).toBe(true);
+  const record = await sys.models.Project.findById(id, { seq: 1, stage: 1 }).lean();
+  expect(record?.seq).toBeGreaterThanOrEqual(submitted.seq);
+  expect(record?.stage).toBe('DEPT_SCREENING');
+  expect(await sys.models.InboxItem.findById(`${id}~R1-T1-ndrc`).lean()).not.toBeNull();
+
+  const reviewer = actor('ndrc');
+  const decided = await sys.projects.act(id, 'direct-decision', reviewer, {
+    type: 'decideReview',
+    taskId: `${id}~R1-T1-ndrc`,
+    decision: 'PASS',
+    opinion: '同意',
+  });
+  expect(decided.recorded).toBe(true);
+  expect(await sys.models.InboxItem.findById(`${id}~R1-T1-ndrc`).lean()).toBeNull();
+  const trail = await sys.models.EventLog.findById(id).lean();
+  expect(Object.keys((trail as { events: object }).events).map(Number)).toContain(decided.seq);
+  // A repeat under the same request id is answered the same way, at once.
+  const again = await sys.projects.act(id, 'direct-decision', reviewer, {
+    type: 'decideReview',
+    taskId: `${id}~R1-T1-ndrc`,
+    decision: 'PASS',
+    opinion: '同意',
+  });
+  expect(again).toEqual(decided);
 });

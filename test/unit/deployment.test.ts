@@ -6,7 +6,13 @@ import { EnvSchema, loadConfig } from '../../config';
 const compose = YAML.parse(readFileSync(path.join(__dirname, '..', '..', 'docker-compose.yml'), 'utf8')) as {
   services: Record<
     string,
-    { image?: string; build?: unknown; command?: string[]; environment?: Record<string, string> }
+    {
+      image?: string;
+      build?: unknown;
+      command?: string[];
+      environment?: Record<string, string>;
+      volumes?: string[];
+    }
   >;
 };
 const configKeys = new Set(Object.keys(EnvSchema.shape));
@@ -15,6 +21,17 @@ test('docker-compose runs Temporal on PostgreSQL with its UI, MongoDB 7, and the
   const s = compose.services;
   expect(s.temporal?.image).toMatch(/^temporalio\/auto-setup:/);
   expect(s.temporal?.environment?.DB).toMatch(/^postgres/);
+  // The dynamic config the local dev server also runs with (eager activities), from a file in the repository.
+  const dynamicConfig = YAML.parse(
+    readFileSync(path.join(__dirname, '..', '..', 'infra', 'temporal', 'dynamicconfig.yaml'), 'utf8'),
+  ) as Record<string, { value: unknown }[]>;
+  expect(dynamicConfig['system.enableActivityEagerExecution']?.[0]?.value).toBe(true);
+  expect(s.temporal?.environment?.DYNAMIC_CONFIG_FILE_PATH).toBe(
+    'config/dynamicconfig/project-pipeline.yaml',
+  );
+  expect(s.temporal?.volumes).toContain(
+    './infra/temporal/dynamicconfig.yaml:/etc/temporal/config/dynamicconfig/project-pipeline.yaml:ro',
+  );
   expect(s['temporal-ui']?.image).toMatch(/^temporalio\/ui:/);
   expect(s.mongo?.image).toBe('mongo:7');
   expect(s.worker?.build).toBe('.');
