@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { loadWorkCalendar } from './deadlines';
 import type { CalendarModels } from '../db/calendar-models';
 import type { Models, ProjectDoc } from '../db/models';
@@ -267,7 +268,26 @@ export function createSupervisionActivities(deps: SupervisionDeps) {
     return { snapshotId, title: `${TITLES[input.kind]}（${input.period}）`, recipients, proposals };
   }
 
-  return { planSupervisionRun, computeSupervisionReport };
+  return {
+    planSupervisionRun,
+    computeSupervisionReport: (input: { kind: SupervisionKind; period: string }) =>
+      whileHeartbeating(() => computeSupervisionReport(input)),
+  };
+}
+
+/**
+ * Runs `fn` heartbeating every few seconds, so a report whose worker dies is run again elsewhere within its
+ * heartbeat timeout (workflows/supervision.ts), not after its whole start-to-close time.
+ */
+async function whileHeartbeating<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat();
+  const beating = setInterval(() => ctx.heartbeat(), 5_000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(beating);
+  }
 }
 
 /** The month before a period (`2026-07` → `2026-06`, `2026-Q3` → `2026-06`, `2026` → `2025-12`). */

@@ -28,6 +28,13 @@ import { mountRoutes, type AnyRouteSpec } from './registry';
 import { buildOpenApi } from './openapi';
 import { docsRouter } from './docs';
 import { createLogger, type Logger } from './logger';
+import {
+  addressRateLimit,
+  callerRateLimit,
+  countRefusedTokens,
+  DEFAULT_RATE_LIMITS,
+  type RateLimitSettings,
+} from './rate-limit';
 
 export interface HealthProbes {
   temporal(): Promise<boolean>;
@@ -59,6 +66,33 @@ export interface ApiDeps {
   signIn?: SignInSettings;
   /** The built console (console/dist) served at `/`; absent, `/` answers 404. */
   consoleDir?: string | undefined;
+  /** Requests per caller and window before 429 (defaults: DEFAULT_RATE_LIMITS, far above normal use). */
+  rateLimits?: RateLimitSettings;
+}
+
+/** Query parameters that may carry a credential (a token pasted into a URL, an OAuth code): never logged. */
+const SECRET_PARAMS =
+  /^(access_token|id_token|refresh_token|token|code|password|secret|client_secret|api_key)$/i;
+
+/** The request's URL as the log shows it: credentials in its query replaced by `[redacted]`. */
+export function withoutSecrets(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((p) => {
+      const eq = p.indexOf('=');
+      const name = eq < 0 ? p : p.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name);
+      } catch {
+        /* a malformed name is logged as it came */
+      }
+      return eq >= 0 && SECRET_PARAMS.test(decoded) ? `${name}=[redacted]` : p;
+    });
+  return `${url.slice(0, q)}?${params.join('&')}`;
 }
 
 /** Builds the HTTP API; `listen` happens elsewhere so tests drive the same app. */
@@ -78,7 +112,7 @@ export function createApp(deps: ApiDeps): Express {
       logger.log('info', 'request', {
         requestId: id,
         method: req.method,
-        path: req.originalUrl,
+        path: withoutSecrets(req.originalUrl),
         status: res.statusCode,
         ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
       }),
@@ -140,11 +174,15 @@ export function createApp(deps: ApiDeps): Express {
   api.use(
     express.json({ limit: deps.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }),
   );
-  mountRoutes(
-    api,
-    specs.filter((s) => s.public),
-  );
+  const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
+  const byAddress = addressRateLimit(limits);
+  const publicSpecs = specs.filter((s) => s.public);
+  // Without a token a caller is counted by its address: the sign-in routes, and every refused token.
+  if (publicSpecs.length) api.use([...new Set(publicSpecs.map((s) => s.path))], byAddress);
+  mountRoutes(api, publicSpecs);
   api.use(authenticate({ ...deps.auth, knownOrgs: new Set(deps.orgIndex.keys()) }));
+  api.use(countRefusedTokens(byAddress));
+  api.use(callerRateLimit(limits));
   // Uploads (the bulk import) arrive as raw bytes: only on the import route, and only once the caller is known.
   api.use(
     '/imports',

@@ -24,6 +24,20 @@ export interface AuthConfig {
   knownOrgs: ReadonlySet<string>;
 }
 
+/** Asymmetric algorithms an OIDC provider signs with. */
+const PROVIDER_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
+
 export interface AuthedRequest extends Request {
   actor: Actor & { roles: Role[] };
 }
@@ -31,8 +45,12 @@ export interface AuthedRequest extends Request {
 /** Verifies `Authorization: Bearer <JWT>`; the actor handed to workflows comes only from here. */
 export function authenticate(cfg: AuthConfig) {
   let key: Uint8Array | JWTVerifyGetKey;
-  if (cfg.jwksUrl) key = createRemoteJWKSet(new URL(cfg.jwksUrl));
-  else if (cfg.jwtSecret) key = new TextEncoder().encode(cfg.jwtSecret);
+  if (cfg.jwksUrl) {
+    // A provider's keys sign tokens for many applications: only those issued by it for this API are accepted.
+    if (!cfg.issuer || !cfg.audience)
+      throw new Error('OIDC_JWKS_URL needs OIDC_ISSUER and OIDC_AUDIENCE: tokens are checked against both');
+    key = createRemoteJWKSet(new URL(cfg.jwksUrl));
+  } else if (cfg.jwtSecret) key = new TextEncoder().encode(cfg.jwtSecret);
   else throw new Error('authentication needs JWT_SECRET or OIDC_JWKS_URL');
   return async (req: Request, _res: Response, next: NextFunction) => {
     const header = req.headers.authorization ?? '';
@@ -40,9 +58,13 @@ export function authenticate(cfg: AuthConfig) {
     if (!m?.[1]) return next(new ApiError(401, 'unauthenticated', 'Unauthenticated', 'missing bearer token'));
     try {
       const { payload } = await jwtVerify(m[1], key as Uint8Array, {
-        algorithms: cfg.jwksUrl ? undefined : ['HS256'],
+        // The provider's keys are public keys: a token signed with a shared secret (HS*) is never one of its own,
+        // and the local secret signs HS256 only. `alg: none` is refused by jose whatever this list says.
+        algorithms: cfg.jwksUrl ? PROVIDER_ALGORITHMS : ['HS256'],
         issuer: cfg.issuer,
         audience: cfg.audience,
+        // A token without an expiry would be valid for ever.
+        requiredClaims: ['exp', 'sub'],
       });
       const claims = ClaimsSchema.parse(payload);
       if (!cfg.knownOrgs.has(claims.org)) throw new Error(`unknown organisation ${claims.org}`);

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     corsOrigins: config.api.corsOrigins,
     bodyLimit: config.api.bodyLimit,
     imports: config.api.imports,
+    rateLimits: config.api.rateLimits,
     temporalUiUrl: config.temporal.uiUrl,
     namespace: config.temporal.namespace,
     logger,

@@ -36,7 +36,7 @@ const PROBLEM_TEXT: Record<number, string> = {
   413: 'Body too large',
   428: 'If-Match is required: send the ETag of the version the change starts from',
   422: 'Business rule violated (e.g. payment over the approved estimate)',
-  429: 'Temporal is throttling; retry',
+  429: 'Too many requests from this caller (retry after Retry-After), or Temporal is throttling; retry',
   503: 'Temporal or Mongo unreachable',
   504: 'Not confirmed in time; safe to retry with the same Idempotency-Key',
 };
@@ -92,13 +92,21 @@ export function buildOpenApi(specs: readonly AnyRouteSpec[], version: string): R
       [spec.success.status]: {
         description: spec.success.description,
         content: {
-          'application/json': {
-            schema: spec.success.schema ? jsonSchema(spec.success.schema) : { type: 'object' },
-          },
+          ...(spec.success.json === false
+            ? {}
+            : {
+                'application/json': {
+                  schema: spec.success.schema ? jsonSchema(spec.success.schema) : { type: 'object' },
+                },
+              }),
+          ...Object.fromEntries(
+            (spec.success.files ?? []).map((t) => [t, { schema: { type: 'string', format: 'binary' } }]),
+          ),
         },
       },
     };
-    const common = spec.public ? [400, 413, 503] : [400, 401, 403, 413, 503];
+    // 429: the rate limits (api/rate-limit.ts) answer any route, as Temporal's throttling may.
+    const common = spec.public ? [400, 413, 429, 503] : [400, 401, 403, 413, 429, 503];
     for (const status of [...common, ...(spec.problems ?? [])]) {
       responses[status] = {
         description: PROBLEM_TEXT[status] ?? 'Problem',

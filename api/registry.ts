@@ -39,14 +39,29 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   headers?: readonly { name: string; required: boolean; description: string }[];
   /** A file upload instead of a JSON body: the raw bytes arrive as a Buffer in `req.body`. */
   upload?: { contentTypes: readonly string[]; description: string };
-  /** Responses other than the problem types every route may answer. */
-  success: { status: number; description: string; schema?: z.ZodType };
-  /** Problem statuses this route may answer beyond 400/401/403/413/503. */
+  /**
+   * Responses other than the problem types every route may answer. `files` lists the downloads (media types) it
+   * may answer instead (a `format` query); `json: false` when it answers nothing but a download.
+   */
+  success: {
+    status: number;
+    description: string;
+    schema?: z.ZodType;
+    files?: readonly string[];
+    json?: false;
+  };
+  /** Problem statuses this route may answer beyond 400/401/403/413/429/503. */
   problems?: number[];
   /** Consumed by the OpenAPI generator: the route is idempotent under an Idempotency-Key header. */
   idempotent?: boolean;
   handler(ctx: RouteContext<P, Q, B>): Promise<unknown>;
 }
+
+/** The downloads routes answer (`success.files`), as the OpenAPI document names them. */
+export const FILE_TYPES = {
+  csv: 'text/csv',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+} as const;
 
 // The handler's own types are erased at registration; each spec is checked where it is written.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -18,6 +18,8 @@ export interface WorkerProcessEnv {
   BENCH_MONGO_URI: string;
   BENCH_WORKFLOW_BUNDLE: string;
   BENCH_TASK_QUEUE: string;
+  /** An SMTP server on 127.0.0.1 to send e-mail to (default: none, a closed port). */
+  BENCH_SMTP_PORT?: string;
 }
 
 export type WorkerProcessMessage =
@@ -62,8 +64,12 @@ async function main(): Promise<void> {
     supervisionModels: createSupervisionModels(mongo),
     policy: loadPolicy(),
     notifications: {
-      // As in the test harness: no SMTP server, and no recipient in the benchmark has an e-mail channel.
-      smtp: { host: '127.0.0.1', port: 1, from: 'bench <bench@localhost>' },
+      // As in the test harness: no SMTP server unless the benchmark runs one (bench/faults.ts).
+      smtp: {
+        host: '127.0.0.1',
+        port: Number(process.env.BENCH_SMTP_PORT ?? 1),
+        from: 'bench <bench@localhost>',
+      },
       models: createNotificationModels(mongo),
       client: new Client({ connection: clientConnection, namespace: 'default' }),
       taskQueue,

@@ -48,8 +48,17 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^\d+(kb|mb)$/)
     .default('20mb'),
+  /** What an uploaded .xlsx may expand to once unzipped (a decompression bomb is refused before it is read). */
+  IMPORT_MAX_UNCOMPRESSED: z
+    .string()
+    .regex(/^\d+(kb|mb)$/)
+    .default('100mb'),
   IMPORT_MAX_ROWS: z.coerce.number().int().min(1).max(50_000).default(5000),
   IMPORT_RATE_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(20),
+  /** Rate limits (429 with Retry-After): requests per window per token subject, and per address without a token. */
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).max(3_600_000).default(10_000),
+  RATE_LIMIT_PER_CALLER: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(300),
   SMTP_HOST: z.string().min(1).default('127.0.0.1'),
   SMTP_PORT: port.default(25),
   SMTP_SECURE: z.enum(['true', 'false']).default('false'),
@@ -80,6 +89,7 @@ export interface AppConfig {
     bodyLimit: string;
     updateTimeoutMs: number;
     imports: ImportSettings;
+    rateLimits: { windowMs: number; perCaller: number; perAddressUnauthenticated: number };
   };
   auth: {
     jwtSecret: string | undefined;
@@ -119,6 +129,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
+  if (e.OIDC_JWKS_URL && (!e.OIDC_ISSUER || !e.OIDC_AUDIENCE))
+    throw new ConfigError([
+      `${!e.OIDC_ISSUER ? 'OIDC_ISSUER' : 'OIDC_AUDIENCE'}: required with OIDC_JWKS_URL (tokens are checked against the issuer and audience)`,
+    ]);
   const temporalHost = e.TEMPORAL_ADDRESS.split(':')[0] ?? '127.0.0.1';
   return {
     temporal: {
@@ -140,8 +154,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       updateTimeoutMs: e.API_UPDATE_TIMEOUT_MS,
       imports: {
         maxBytes: e.IMPORT_MAX_BYTES,
+        maxUncompressed: e.IMPORT_MAX_UNCOMPRESSED,
         maxRows: e.IMPORT_MAX_ROWS,
         ratePerSecond: e.IMPORT_RATE_PER_SECOND,
+      },
+      rateLimits: {
+        windowMs: e.RATE_LIMIT_WINDOW_MS,
+        perCaller: e.RATE_LIMIT_PER_CALLER,
+        perAddressUnauthenticated: e.RATE_LIMIT_PER_ADDRESS,
       },
     },
     auth: {
@@ -175,6 +195,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 /** Bulk import limits: the upload size, rows per file, and how fast its projects are created. */
 export interface ImportSettings {
   maxBytes: string;
+  /** What an .xlsx may expand to when unzipped (default 100mb); absent, the default. */
+  maxUncompressed?: string;
   maxRows: number;
   ratePerSecond: number;
 }

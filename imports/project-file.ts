@@ -34,8 +34,12 @@ import type { Organisation, Policy } from '../policy/schema';
 import { ownerProblems, referenceProblems } from '../api/project-input';
 import { CONSTRUCTION_TYPE_LABELS, onboardingProblems, type OnboardingStage } from '../domain/onboarding';
 import type { ProjectDetails } from '../domain/project';
+import { assertWorkbookFits, WorkbookTooLargeError } from './workbook-guard';
 
 export type ImportFileKind = 'csv' | 'xlsx';
+
+/** What an uploaded .xlsx may unzip to, unless configured (IMPORT_MAX_UNCOMPRESSED). */
+export const DEFAULT_MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024;
 
 export const IMPORT_CONTENT_TYPES: Record<string, ImportFileKind> = {
   'text/csv': 'csv',
@@ -496,11 +500,17 @@ export class ImportFileError extends Error {
 }
 
 /** Reads the first worksheet as rows of trimmed strings, header first. */
-export async function readSheet(file: Buffer, kind: ImportFileKind): Promise<string[][]> {
+export async function readSheet(
+  file: Buffer,
+  kind: ImportFileKind,
+  maxUncompressedBytes = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+): Promise<string[][]> {
   const wb = new ExcelJS.Workbook();
   let sheet: ExcelJS.Worksheet | undefined;
   try {
     if (kind === 'xlsx') {
+      // A decompression bomb is refused (WorkbookTooLargeError) before the reader unzips anything.
+      assertWorkbookFits(file, maxUncompressedBytes);
       await wb.xlsx.load(file as unknown as ArrayBuffer);
       sheet = wb.worksheets[0];
     } else {
@@ -509,6 +519,7 @@ export async function readSheet(file: Buffer, kind: ImportFileKind): Promise<str
       sheet = await wb.csv.read(Readable.from(withoutBom), { map: (v: unknown) => v });
     }
   } catch (err) {
+    if (err instanceof WorkbookTooLargeError) throw err;
     throw new ImportFileError(`the file cannot be read as ${kind}: ${(err as Error).message}`);
   }
   if (!sheet) throw new ImportFileError('the workbook has no worksheet');

@@ -396,9 +396,19 @@ export function toTables(report: AnyReport): Table[] {
   }
 }
 
+/**
+ * Text a spreadsheet would take for a formula (= + - @, or a leading tab or carriage return), e.g. a project
+ * named `=HYPERLINK(…)`; the figures this module writes (`-1.25`, `+0.50`) are numbers and stay as they are.
+ */
+export function looksLikeFormula(s: string): boolean {
+  return /^[=+\-@\t\r]/.test(s) && !/^[+-]?\d+(\.\d+)?%?$/.test(s);
+}
+
+/** One CSV field; formula-like text gets a leading `'` (OWASP CSV injection) so it opens as text. */
 const csvCell = (c: Cell) => {
-  const s = c === null ? '' : String(c);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const raw = c === null ? '' : String(c);
+  const s = looksLikeFormula(raw) ? `'${raw}` : raw;
+  return /[",\r\n\t]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
 /** CSV (UTF-8 with BOM, CRLF): each table under a line with its name, tables separated by a blank line. */
@@ -419,6 +429,8 @@ export async function toXlsx(report: AnyReport): Promise<Buffer> {
     ws.headerFooter.oddHeader = `&C${report.title}`;
     ws.addRow(t.columns.map((c) => c.header)).font = { bold: true };
     for (const cells of t.rows) {
+      // Text goes in as a plain string: a shared-string cell, never a formula, whatever it starts with (a project
+      // named `=HYPERLINK(…)` shows as those characters). Formulas would need `{ formula }` values, written nowhere.
       const row = ws.addRow(
         cells.map((c, i) => (typeof c === 'string' && t.columns[i]!.type !== 'text' ? Number(c) : c)),
       );

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../app';
 import type { Actor } from '../../domain/project';
 import { ApiError } from '../problem';
-import { route, type AnyRouteSpec } from '../registry';
+import { FILE_TYPES, route, type AnyRouteSpec } from '../registry';
 import { loadWorkCalendar } from '../../activities/deadlines';
 import { shanghaiDayOf } from '../../calendar';
 import { libraryOf, type Stage } from '../../domain/project';
@@ -665,12 +665,22 @@ export function dashboardRoutes(deps: ApiDeps): AnyRouteSpec[] {
       tag: 'Supervision',
       roles: SUPERVISION_ROLES,
       query: OverdueQuery,
-      success: { status: 200, description: 'One page of the list, or a download', schema: OverduePage },
+      success: {
+        status: 200,
+        description: 'One page of the list, or a download',
+        schema: OverduePage,
+        files: [FILE_TYPES.xlsx, FILE_TYPES.csv],
+      },
       handler: async ({ query, res }) => {
         const asOf = query.asOf ? Date.parse(query.asOf) : Date.now();
         if (asOf > Date.now() + 60_000)
           throw new ApiError(400, 'validation', 'Validation failed', 'asOf lies in the future', {
             errors: [{ in: 'query', path: 'asOf', message: 'not after now' }],
+          });
+        // The working calendar (and the Shanghai day of an instant) covers 1900–2999 only.
+        if (asOf < Date.UTC(1900, 0, 1))
+          throw new ApiError(400, 'validation', 'Validation failed', 'asOf lies before 1900', {
+            errors: [{ in: 'query', path: 'asOf', message: 'not before 1900-01-01' }],
           });
         const { report, rows } = await liveOverdue(await loadFacts(), asOf);
         const filtered = rows.filter(
@@ -700,7 +710,12 @@ export function dashboardRoutes(deps: ApiDeps): AnyRouteSpec[] {
       tag: 'Supervision',
       roles: SUPERVISION_ROLES,
       query: QualityQuery,
-      success: { status: 200, description: 'The lists, or a download', schema: Quality },
+      success: {
+        status: 200,
+        description: 'The lists, or a download',
+        schema: Quality,
+        files: [FILE_TYPES.xlsx, FILE_TYPES.csv],
+      },
       handler: async ({ query, res }) => {
         const asOf = Date.now();
         const docs = (await loadFacts()).filter(
@@ -726,7 +741,12 @@ export function dashboardRoutes(deps: ApiDeps): AnyRouteSpec[] {
       tag: 'Supervision',
       roles: SUPERVISION_ROLES,
       query: MissingQuery,
-      success: { status: 200, description: 'The missing reports, or a download', schema: Missing },
+      success: {
+        status: 200,
+        description: 'The missing reports, or a download',
+        schema: Missing,
+        files: [FILE_TYPES.xlsx, FILE_TYPES.csv],
+      },
       handler: async ({ query, res }) => {
         const asOf = Date.now();
         const ctx = ctxOf(asOf);

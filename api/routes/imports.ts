@@ -6,6 +6,7 @@ import type { ImportJobDoc } from '../../db/models';
 import type { Actor } from '../../domain/project';
 import { shanghaiDayOf } from '../../calendar';
 import {
+  DEFAULT_MAX_UNCOMPRESSED_BYTES,
   IMPORT_COLUMNS,
   IMPORT_CONTENT_TYPES,
   ImportFileError,
@@ -14,11 +15,12 @@ import {
   validateRows,
   type FileValidation,
 } from '../../imports/project-file';
+import { sizeInBytes, WorkbookTooLargeError } from '../../imports/workbook-guard';
 import type { ApiDeps } from '../app';
 import { ApiError } from '../problem';
 import { creationRefusal } from '../project-input';
 import { refuseUnknownLeaders } from '../project-input';
-import { route, type AnyRouteSpec } from '../registry';
+import { FILE_TYPES, route, type AnyRouteSpec } from '../registry';
 
 export const DEFAULT_IMPORT_SETTINGS: ImportSettings = { maxBytes: '20mb', maxRows: 5000, ratePerSecond: 20 };
 const BATCH_SIZE = 50;
@@ -173,7 +175,10 @@ export function importRoutes(deps: ApiDeps): AnyRouteSpec[] {
 
         let validation;
         try {
-          validation = validateRows(await readSheet(file, kind), {
+          const maxUncompressed = settings.maxUncompressed
+            ? sizeInBytes(settings.maxUncompressed)
+            : DEFAULT_MAX_UNCOMPRESSED_BYTES;
+          validation = validateRows(await readSheet(file, kind, maxUncompressed), {
             policy: deps.projects.policy,
             orgIndex: deps.orgIndex,
             maxRows: settings.maxRows,
@@ -181,6 +186,10 @@ export function importRoutes(deps: ApiDeps): AnyRouteSpec[] {
             today: shanghaiDayOf(Date.now()),
           });
         } catch (err) {
+          if (err instanceof WorkbookTooLargeError)
+            throw new ApiError(413, 'file-too-large', 'File too large', err.message, {
+              limitBytes: err.limitBytes,
+            });
           if (err instanceof ImportFileError)
             throw new ApiError(422, 'invalid-file', 'Invalid file', err.message, err.details);
           throw err;
@@ -237,7 +246,12 @@ export function importRoutes(deps: ApiDeps): AnyRouteSpec[] {
       tag: 'Projects',
       roles: ['applicant', 'reviewer', 'supervisor'],
       query: TemplateQuery,
-      success: { status: 200, description: 'A download: the template with its example row' },
+      success: {
+        status: 200,
+        description: 'A download: the template with its example row',
+        json: false,
+        files: [FILE_TYPES.xlsx, FILE_TYPES.csv],
+      },
       handler: async ({ query, res }) => {
         const file = await importTemplate(query.format, deps.projects.policy);
         const type =

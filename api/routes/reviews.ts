@@ -20,11 +20,11 @@ import {
 import type { PublishNoticeInput } from '../../workflows/notices';
 import type { ApiDeps } from '../app';
 import { ApiError, toApiError } from '../problem';
-import { route, type AnyRouteSpec } from '../registry';
+import { FILE_TYPES, route, type AnyRouteSpec } from '../registry';
 import * as R from '../review-schemas';
 import { TaskIdParams } from '../schemas';
 import { ActionResultSchema, requestIdOf, sendAction } from './actions';
-import { awaitReadModel, projectAt, type ReadModelCheck } from '../read-your-writes';
+import { awaitReadModel, projectShows, type ReadModelCheck } from '../read-your-writes';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const SEED_FIELDS = ['经济', '规划', '工程', '环保'] as const;
@@ -346,7 +346,7 @@ export function reviewRoutes(deps: ApiDeps): AnyRouteSpec[] {
                   { timeoutMs: deps.updateTimeoutMs },
                 );
                 rescheduled.push({ projectId, message: r.message });
-                shown.push(projectAt(deps, projectId, r.seq, r.taskId));
+                shown.push(projectShows(deps, r));
               } catch (err) {
                 const p = toApiError(err);
                 failed.push({ projectId, status: p.status, type: p.slug, detail: p.message });
@@ -407,7 +407,7 @@ export function reviewRoutes(deps: ApiDeps): AnyRouteSpec[] {
       roles: ['reviewer', 'leader', 'supervisor', 'admin'],
       params: R.SpecialGroupParams,
       query: R.ListFormatQuery,
-      success: { status: 200, description: 'The list, or a download' },
+      success: { status: 200, description: 'The list, or a download', files: [FILE_TYPES.xlsx] },
       problems: [404],
       handler: async ({ params, query, actor, res }) => {
         if (kindOf(params.orgId) !== 'SPECIAL_GROUP')
@@ -431,7 +431,11 @@ export function reviewRoutes(deps: ApiDeps): AnyRouteSpec[] {
       tag: 'Review lists',
       roles: ['leader', 'supervisor', 'admin'],
       query: R.KeyProjectsQuery,
-      success: { status: 200, description: 'The list with its approvals, or a download' },
+      success: {
+        status: 200,
+        description: 'The list with its approvals, or a download',
+        files: [FILE_TYPES.xlsx],
+      },
       problems: [404],
       handler: async ({ query, res }) => {
         const year = query.year ?? Number(today().slice(0, 4));

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ApiDeps } from '../app';
 import { ApiError } from '../problem';
-import { route, type AnyRouteSpec } from '../registry';
-import { awaitReadModel, projectAt } from '../read-your-writes';
+import { FILE_TYPES, route, type AnyRouteSpec } from '../registry';
+import { awaitReadModel, projectShows } from '../read-your-writes';
 import { toCsv, toXlsx, type AnyReport } from '../../reports/export';
 import { withStages } from '../../db/supervision-models';
 
@@ -55,7 +55,11 @@ export function supervisionRoutes(deps: ApiDeps): AnyRouteSpec[] {
       roles: ['supervisor', 'leader', 'reviewer', 'admin'],
       params: ReportParams,
       query: ReportQuery,
-      success: { status: 200, description: 'The snapshot, or a download' },
+      success: {
+        status: 200,
+        description: 'The snapshot, or a download',
+        files: [FILE_TYPES.xlsx, FILE_TYPES.csv],
+      },
       problems: [404],
       handler: async ({ params, query, res, actor }) => {
         const snap = await sm.ReportSnapshot.findById(params.id).lean();
@@ -242,7 +246,7 @@ export function supervisionRoutes(deps: ApiDeps): AnyRouteSpec[] {
             },
             { timeoutMs: deps.updateTimeoutMs },
           );
-          await awaitReadModel(deps, res, [projectAt(deps, p.projectId, removed.seq)]);
+          await awaitReadModel(deps, res, [projectShows(deps, removed)]);
         }
         const decided = {
           status: body.decision === 'APPROVE' ? 'APPROVED' : 'REJECTED',

@@ -27,6 +27,8 @@ async function freePort(): Promise<number> {
 export interface RunningStack {
   baseUrl: string;
   dataDir: string;
+  /** TEMPORAL_ADDRESS and MONGO_URI as the stack was given them. */
+  env: { TEMPORAL_ADDRESS: string; MONGO_URI: string; DATA_DIR: string };
   logFile: string;
   stop(): Promise<void>;
 }
@@ -47,8 +49,9 @@ export function buildLikeNpmStart(): void {
   });
 }
 
-export async function startStack(policy?: Policy): Promise<RunningStack> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'pp-console-'));
+/** `opts.dataDir` starts it on an existing data directory (a restart, a restored backup); else a fresh one. */
+export async function startStack(policy?: Policy, opts: { dataDir?: string } = {}): Promise<RunningStack> {
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'pp-console-'));
   const [temporal, ui, mongo, api] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -67,7 +70,7 @@ export async function startStack(policy?: Policy): Promise<RunningStack> {
     env.POLICY_PATH = policyFile;
   }
   const logFile = path.join(dataDir, 'stack.log');
-  const log = createWriteStream(logFile);
+  const log = createWriteStream(logFile, { flags: 'a' });
   const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, 'dist', 'scripts', 'start.js')], {
     cwd: repoRoot,
     env,
@@ -106,6 +109,7 @@ export async function startStack(policy?: Policy): Promise<RunningStack> {
   return {
     baseUrl,
     dataDir,
+    env: { TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS!, MONGO_URI: env.MONGO_URI!, DATA_DIR: dataDir },
     logFile,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');

@@ -6,15 +6,9 @@ import { ROLES } from '../../api/auth';
 import { CREATE_PROJECT_EXAMPLE } from '../../api/schemas';
 import { startTestSystem, type TestSystem } from '../support/harness';
 import { testApp, token } from '../support/api';
+import { documentedOperations, type DocumentedOperation } from '../support/openapi-operations';
 
-interface Op {
-  method: string;
-  path: string;
-  roles: string[];
-  example?: unknown;
-  /** Answered without a token (the console's sign-in): outside the role table. */
-  public: boolean;
-}
+type Op = DocumentedOperation;
 
 let sys: TestSystem;
 let app: Express;
@@ -24,39 +18,10 @@ let publicOps: Op[];
 beforeAll(async () => {
   sys = await startTestSystem();
   app = testApp(sys);
-  const spec = (await request(app).get('/api/v1/openapi.json')).body as {
-    paths: Record<
-      string,
-      Record<
-        string,
-        {
-          description: string;
-          security: unknown[];
-          requestBody?: {
-            content: Record<
-              string,
-              { example?: unknown; examples?: Record<string, { value: unknown }> } | undefined
-            >;
-          };
-        }
-      >
-    >;
-  };
-  ops = Object.entries(spec.paths).flatMap(([p, methods]) =>
-    Object.entries(methods).map(([method, op]) => ({
-      method,
-      path: p,
-      roles: op.description.replace(/^Roles: /, '').split(', '),
-      example: firstExample(op.requestBody?.content['application/json']),
-      public: op.security.length === 0,
-    })),
-  );
+  ops = await documentedOperations(app);
   publicOps = ops.filter((o) => o.public);
   ops = ops.filter((o) => !o.public);
 });
-function firstExample(c: { example?: unknown; examples?: Record<string, { value: unknown }> } | undefined) {
-  return c?.example ?? Object.values(c?.examples ?? {})[0]?.value;
-}
 
 afterAll(async () => {
   await sys?.close();

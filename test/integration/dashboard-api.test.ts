@@ -178,6 +178,10 @@ test('the overdue list holds exactly the open tasks past their deadline, filters
   const taskCol = header!.indexOf('逾期事项');
   expect(rows.map((r) => r[taskCol])).toEqual(byCounty.rows.map((r) => r.task));
   expect(rows.every((r) => r.includes('侯马市'))).toBe(true);
+  // An instant before the working calendar begins is refused, not a 500 (found by the API fuzzer).
+  const ancient = await get('/supervision/overdue?asOf=0020-02-29T00:00:00Z');
+  expect(ancient.status).toBe(400);
+  expect(ancient.headers['content-type']).toMatch(/^application\/problem\+json/);
 
   // The dashboard's counts are the same list's.
   const dash = (await get('/supervision/dashboard')).body as {
@@ -377,6 +381,18 @@ test('the OpenAPI document describes the new endpoints, their roles, parameters 
     expect(
       doc.paths[path]?.get?.responses['200']?.content['application/json']?.schema.properties,
     ).toBeDefined();
+  // The downloads are documented as what they are (the fuzzer checks every answer's media type against them).
+  for (const path of ['/supervision/overdue', '/supervision/data-quality', '/supervision/missing-reports'])
+    expect(Object.keys(doc.paths[path]!.get!.responses['200']!.content).sort()).toEqual([
+      'application/json',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      'text/csv',
+    ]);
+  expect(Object.keys(doc.paths['/imports/template']!.get!.responses['200']!.content).sort()).toEqual([
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    'text/csv',
+  ]);
+  expect(doc.paths['/supervision/overdue']!.get!.responses['429']).toBeDefined();
 });
 
 interface OverdueRow {

@@ -9,6 +9,8 @@ export interface ReceivedHook {
   body: Record<string, unknown>;
   signatureValid: boolean;
   answered: number;
+  /** When the request arrived (epoch ms), before any `delayMs`. */
+  at: number;
 }
 
 /** A real HTTP webhook receiver that verifies the HMAC itself (independently of notifications/signing.ts). */
@@ -20,12 +22,18 @@ export class WebhookReceiver {
   /** The most requests this receiver held at once. */
   maxInFlight = 0;
   private inFlight = 0;
+
+  /** Requests held now (waiting for their answer). */
+  get pending(): number {
+    return this.inFlight;
+  }
   private server?: http.Server;
 
   constructor(private readonly secret: string) {}
 
   async listen(port = 0): Promise<number> {
     const server = http.createServer((req, res) => {
+      const arrived = Date.now();
       const chunks: Buffer[] = [];
       this.inFlight++;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -44,6 +52,7 @@ export class WebhookReceiver {
           body: JSON.parse(raw) as Record<string, unknown>,
           signatureValid: got.length === expected.length && timingSafeEqual(got, expected),
           answered: this.answer,
+          at: arrived,
         });
         res.statusCode = this.answer;
         res.end(this.answer === 200 ? '{"errcode":0}' : 'error');
@@ -74,6 +83,8 @@ export interface ReceivedMail {
   to: string[];
   headers: Map<string, string>;
   raw: string;
+  /** When the message was accepted (epoch ms). */
+  at: number;
 }
 
 /** Decodes RFC 2047 encoded words (`=?UTF-8?B?…?=` / `?Q?`), joining adjacent words before decoding bytes. */
@@ -112,6 +123,10 @@ function parseHeaders(raw: string): Map<string, string> {
 /** A real SMTP server on loopback that keeps every message it receives. */
 export class SmtpReceiver {
   readonly mails: ReceivedMail[] = [];
+  /** While true, every message is refused with a transient 451 at MAIL FROM (a server that is refusing). */
+  refusing = false;
+  /** Messages refused while `refusing`. */
+  refused = 0;
   private readonly server: SMTPServer;
 
   constructor() {
@@ -119,6 +134,11 @@ export class SmtpReceiver {
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
+      onMailFrom: (_address, _session, callback) => {
+        if (!this.refusing) return callback();
+        this.refused += 1;
+        callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
+      },
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
@@ -128,6 +148,7 @@ export class SmtpReceiver {
             to: session.envelope.rcptTo.map((r) => r.address),
             headers: parseHeaders(raw),
             raw,
+            at: Date.now(),
           });
           callback();
         });
