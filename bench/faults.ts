@@ -65,7 +65,7 @@ interface Size {
   /** SIGKILLs per kind of activity (read-model write, dispatcher send). */
   kills: number;
   importRows: number;
-  /** Kill during the supervision report: its activity has no heartbeat timeout, so recovery takes ~10 minutes. */
+  /** Kill during the supervision report (a 30 s heartbeat timeout, then another worker runs it). */
   reportKill: boolean;
   conflictRounds: number;
   /** How long a scenario may take to be quiet and whole again after its fault ends. */
@@ -115,7 +115,7 @@ const SCENARIOS = [
   'webhook-down',
   'smtp-refusing',
   'conflicts',
-  // Last: after its restart FerretDB 1.24 has been seen to stop answering (see RELIABILITY.md).
+  // Last: a FerretDB restart drops every connection of every process at once.
   'ferretdb-restart',
 ] as const;
 type ScenarioName = (typeof SCENARIOS)[number];

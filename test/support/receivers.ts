@@ -154,7 +154,15 @@ export class SmtpReceiver {
         });
       },
     });
+    // A sender that dies mid-session (a worker SIGKILLed in the fault matrix) resets its connection: a real mail
+    // server logs that and goes on; unhandled, the 'error' event would end the test process.
+    this.server.on('error', (err: Error) => {
+      this.connectionErrors.push(err.message);
+    });
   }
+
+  /** Connection errors seen (a sender gone mid-session); the server keeps serving. */
+  readonly connectionErrors: string[] = [];
 
   async listen(): Promise<number> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
