@@ -105,6 +105,9 @@ const SIZES: Record<Size['name'], Size> = {
   },
 };
 
+/** How long bytes a SIGKILLed worker had already written may take to arrive and be stamped by a receiver. */
+const IN_FLIGHT_AFTER_KILL_MS = 2_000;
+
 const SCENARIOS = [
   'kill-read-model-write',
   'kill-dispatcher-send',
@@ -706,8 +709,12 @@ class FaultRun {
     for (const [id, ats] of arrivals) {
       if (ats.length < 2 || (ats[0] ?? 0) < from) continue;
       const first = ats[0]!;
-      // A send in flight when its worker was killed (not yet recorded final) is sent again: at least once.
-      const explained = this.kills.some((k) => first <= k.at && !k.finalIds.has(id) && ats[1]! > k.at);
+      // A send in flight when its worker was killed (not yet recorded final) is sent again: at least once. What the
+      // dead worker wrote before it died still arrives a moment later (an e-mail is stamped when its DATA ends), so
+      // a first arrival just after the kill is that same send.
+      const explained = this.kills.some(
+        (k) => first <= k.at + IN_FLIGHT_AFTER_KILL_MS && !k.finalIds.has(id) && ats[1]! > k.at,
+      );
       if (explained) twiceAfterKill += ats.length - 1;
       else {
         twiceHealthy += ats.length - 1;
