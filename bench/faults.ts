@@ -735,15 +735,19 @@ class FaultRun {
 
   /** Reminders and escalations in the trail since `from` whose notification was never enqueued. */
   async notEnqueued(from: number): Promise<number> {
+    // The trails first, then the notifications: a wakeup writes its notifications before its trail entries, so
+    // every step read in a trail has its notification stored by the time they are read (the other order could
+    // read a step whose notification was written just before it, after the notifications were read).
+    const ids = (await this.models.Project.find({}, { _id: 1 }).lean()).map((p) => p._id);
+    const trails = await this.trails(ids);
     const keys = new Set<string>();
     // The outbox first: a delivery writes its final record before it deletes its outbox document, so a notification
     // that moves between the two reads is in the second (the other order could miss it).
     for (const model of [this.notifications.NotificationOutbox, this.notifications.Notification])
       for (const d of await model.find({}, { notificationKey: 1 }).lean())
         keys.add(d.notificationKey.replace(/:s\d+:/, ':'));
-    const ids = (await this.models.Project.find({}, { _id: 1 }).lean()).map((p) => p._id);
     let missing = 0;
-    for (const trail of (await this.trails(ids)).values())
+    for (const trail of trails.values())
       for (const e of trail) {
         if (new Date(e.at).getTime() < from) continue;
         const data = (e.data ?? {}) as { taskId?: string; reminder?: number; level?: number };
