@@ -34,7 +34,7 @@ import { actor, projectDetails } from '../test/support/fixtures';
 import { repoRoot } from '../infra/local-stack';
 import { formatSummary, summarize, type LatencySummary } from './api-stats';
 import { sampleProcess } from './proc-stats';
-import { startTwinApi, startTwinWorker } from './twin';
+import { lanes, startTwinApi, startTwinWorker } from './twin';
 import { setTwinField } from './twin-workflows';
 import { WorkerChild } from './worker-control';
 
@@ -81,19 +81,14 @@ const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const mib = (bytes: number | undefined) =>
   bytes === undefined || Number.isNaN(bytes) ? '?' : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
-/** Runs `fn` over 0..n-1 with at most `concurrency` in flight, printing progress every `every`. */
-async function lanes(n: number, concurrency: number, label: string, fn: (i: number) => Promise<void>) {
-  let next = 0;
+/** twin.ts `lanes`, printing progress every tenth of `n`. */
+function lanesWithProgress(n: number, concurrency: number, label: string, fn: (i: number) => Promise<void>) {
   let done = 0;
   const every = Math.max(1, Math.round(n / 10));
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, n) }, async () => {
-      for (let i = next++; i < n; i = next++) {
-        await fn(i);
-        if (++done % every === 0) console.log(`  ${label} ${done}/${n}`);
-      }
-    }),
-  );
+  return lanes(n, concurrency, async (i) => {
+    await fn(i);
+    if (++done % every === 0) console.log(`  ${label} ${done}/${n}`);
+  });
 }
 
 /** `reads` GETs one at a time (an idle system: what one user waits), latency of each. */
@@ -149,7 +144,7 @@ async function main(): Promise<void> {
     const details = projectDetails();
     const owner = actor(details.ownerOrg, 'applicant');
     const t0 = Date.now();
-    await lanes(o.projects, o.concurrency, 'started', async (i) => {
+    await lanesWithProgress(o.projects, o.concurrency, 'started', async (i) => {
       await sys!.projects.start(ids[i]!, { ...details, name: `闲置项目 ${i}` }, owner);
     });
     // The starts return before the workflows' first tasks run: let the worker catch up before submitting.
@@ -163,7 +158,7 @@ async function main(): Promise<void> {
       }
     };
     await settled('in the read model', () => sys!.models.Project.estimatedDocumentCount(), o.projects);
-    await lanes(o.submitted, o.concurrency, 'submitted', async (i) => {
+    await lanesWithProgress(o.submitted, o.concurrency, 'submitted', async (i) => {
       await sys!.projects.act(ids[i]!, `idle-submit-${i}`, owner, { type: 'submit' }, { timeoutMs: 120_000 });
     });
     await settled('inbox entries', () => sys!.models.InboxItem.estimatedDocumentCount(), o.submitted * 5);
@@ -198,7 +193,7 @@ async function main(): Promise<void> {
       const twinApi = await startTwinApi(client, TEST_JWT_SECRET);
       cleanups.push(() => twinApi.close());
       const tt0 = Date.now();
-      await lanes(o.projects, o.concurrency, 'twin started', async (i) => {
+      await lanesWithProgress(o.projects, o.concurrency, 'twin started', async (i) => {
         const handle = await client.workflow.start('twinField', {
           taskQueue: twinWorker.taskQueue,
           workflowId: `twin-idle-${tag}-${i}`,

@@ -91,7 +91,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Runs `fn` over 0..n-1 with at most `concurrency` in flight. */
-async function lanes(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+export async function lanes(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, n) }, async () => {
