@@ -218,6 +218,9 @@ export function computeSchedule(
             : dueDay;
       return endOfShanghaiDayMs(day) + 1 - DAY_MS + r.remindAtHour * 3_600_000;
     });
+    // The due day's flag covers the due day and its reminders only: escalation steps past it may reach a year
+    // without data (every task opened in December) while the due day itself is certain.
+    const dueProvisional = provisional.value;
     const escalations = r.escalation.map((e) => ({ level: e.level, at: add(dueAt, e.after) }));
     return {
       taskId: r.taskId,
@@ -225,7 +228,8 @@ export function computeSchedule(
       deadline: {
         dueAt,
         dueDay,
-        provisional: provisional.value,
+        provisional: dueProvisional,
+        ...(provisional.value && !dueProvisional ? { escalationsProvisional: true } : {}),
         basis: describe(r.rule, extra, movedTo),
         calendarVersion,
       },

@@ -15,7 +15,8 @@ export type ReviewDecision = 'PASS' | 'REJECT' | 'RETURN';
 export interface TaskDeadline {
   dueAt: number; // epoch ms, end of the due day in Asia/Shanghai
   dueDay: string; // YYYY-MM-DD
-  provisional: boolean; // the calendar did not cover the year: flagged, never silently Mon–Fri
+  provisional: boolean; // the calendar did not cover the due day's year: flagged, never silently Mon–Fri
+  escalationsProvisional?: boolean; // the due day is certain, but an escalation step falls in a year without data
   basis: string; // e.g. "20 working days", for explaining the deadline later
   calendarVersion: string;
 }

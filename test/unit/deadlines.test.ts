@@ -1,4 +1,5 @@
 import { buildWorkCalendar, endOfShanghaiDayMs, shanghaiDayOf } from '../../calendar';
+import { packageCalendarYears } from '../../calendar/calendar-data';
 import { computeSchedule } from '../../activities/deadlines';
 import { deadlineRuleFor, type ScheduleRequest } from '../../domain/time';
 import { loadPolicy } from '../../policy/load';
@@ -77,6 +78,37 @@ test('a deadline in a year without holiday data is refused, or marked provisiona
   expect(refused.ok).toBe(false);
   const provisional = ok(computeSchedule(cal, 'v', request({ openedAt: late, uncovered: 'provisional' })));
   expect(provisional.deadline.provisional).toBe(true);
+});
+
+test('a due day in a covered year is certain even when an escalation step falls in the next, uncovered year', () => {
+  // Every task opened in December of the last year with data: the due day is known, the ladder past it is not.
+  const lastCovered = Math.max(...packageCalendarYears().map((y) => y.year));
+  const opened = Date.parse(`${lastCovered}-12-01T02:00:00Z`);
+  const r = ok(
+    computeSchedule(
+      cal,
+      'v',
+      request({
+        openedAt: opened,
+        rule: { workingDays: 5 },
+        escalation: [{ level: 1, after: { workingDays: 40 } }],
+        uncovered: 'provisional',
+      }),
+    ),
+  );
+  expect(r.deadline.dueDay.startsWith(`${lastCovered}-12-`)).toBe(true);
+  expect(r.deadline.provisional).toBe(false);
+  expect(r.deadline.escalationsProvisional).toBe(true);
+  expect(shanghaiDayOf(r.escalations[0]!.at) > `${lastCovered}-12-31`).toBe(true);
+  // Without such a step nothing is flagged.
+  const certain = ok(
+    computeSchedule(
+      cal,
+      'v',
+      request({ openedAt: opened, rule: { workingDays: 5 }, escalation: [], uncovered: 'provisional' }),
+    ),
+  );
+  expect(certain.deadline).not.toHaveProperty('escalationsProvisional');
 });
 
 test('the comprehensive review is due at the next monthly joint meeting (last working day of the month)', () => {
