@@ -14,10 +14,9 @@ export function transitionId(projectId: string, seq: number): string {
   return `${projectId}:${seq}`;
 }
 
-/** A task's entry in its assignee's inbox (`inboxItems`, keyed by the task id). */
+/** A task's entry in its assignee's inbox (`inbox.<org>`, keyed by the task id). */
 function inboxEntry(t: Task, projectId: string, projectName: string) {
   return {
-    org: t.assigneeOrg,
     projectId,
     projectName,
     kind: t.kind,
@@ -89,27 +88,40 @@ export function createReadModelActivities({ models }: ReadModelDeps) {
 
   /**
    * Tasks into `tasks` and their assignee's inbox (open → listed, closed → removed). Each document is its own, so
-   * they are written side by side: a submission's five tasks cost one round trip's wait, not ten.
+   * they are written side by side: a submission's five tasks cost one round trip's wait, not ten. A task keeps the
+   * organisations whose inbox may list it (`listedIn`): one handed to another unit (a revision's new 责任单位)
+   * leaves the old unit's inbox, and a retried write still finds the old unit.
    */
   async function writeTasks(projectId: string, projectName: string, seq: number, tasks: Task[], now: Date) {
     await Promise.all(
-      tasks.flatMap((t) => [
-        models.Task.updateOne(
-          { _id: t.id },
-          { $set: { projectId, seq, assigneeOrg: t.assigneeOrg, status: t.status, task: t, updatedAt: now } },
-          { upsert: true },
-        ),
-        // One document per open task: a project's writes never wait for another project's on the same inbox.
-        t.status === 'OPEN'
-          ? upsertWithRetry(() =>
-              models.InboxItem.updateOne(
-                { _id: t.id },
-                { $set: inboxEntry(t, projectId, projectName) },
-                { upsert: true },
-              ),
-            )
-          : models.InboxItem.deleteOne({ _id: t.id }),
-      ]),
+      tasks.map(async (t) => {
+        const inbox = models.inboxOf(t.assigneeOrg);
+        const [before] = await Promise.all([
+          models.Task.findOneAndUpdate(
+            { _id: t.id },
+            {
+              $set: { projectId, seq, assigneeOrg: t.assigneeOrg, status: t.status, task: t, updatedAt: now },
+              $addToSet: { listedIn: t.assigneeOrg },
+            },
+            { upsert: true, returnDocument: 'before' }, // FerretDB's findAndModify takes no projection
+          ).lean(),
+          t.status === 'OPEN'
+            ? upsertWithRetry(() =>
+                inbox.updateOne(
+                  { _id: t.id },
+                  { $set: inboxEntry(t, projectId, projectName) },
+                  { upsert: true },
+                ),
+              )
+            : inbox.deleteOne({ _id: t.id }),
+        ]);
+        const formerOrgs = [
+          ...new Set([...(before?.listedIn ?? []), before?.assigneeOrg ?? t.assigneeOrg]),
+        ].filter((org) => org !== t.assigneeOrg);
+        if (formerOrgs.length === 0) return;
+        await Promise.all(formerOrgs.map((org) => models.inboxOf(org).deleteOne({ _id: t.id })));
+        await models.Task.updateOne({ _id: t.id }, { $pullAll: { listedIn: formerOrgs } });
+      }),
     );
   }
 

@@ -27,9 +27,9 @@ import { Client, Connection } from '@temporalio/client';
 import type { Connection as MongoConnection } from 'mongoose';
 import { outboxId, recipientKey, webhookChannelKey } from '../activities/notifications';
 import { ProjectClient } from '../client/project-client';
-import { connectMongo, createModels, type InboxItemDoc, type Models } from '../db/models';
+import { connectMongo, createModels, type InboxEntryDoc, type Models } from '../db/models';
 import { createNotificationModels, setOrgChannels, type NotificationModels } from '../db/notification-models';
-import { auditTrailOf } from '../db/queries';
+import { allInboxEntries, auditTrailOf } from '../db/queries';
 import { tier1Departments } from '../domain/lifecycle';
 import type { Task } from '../domain/state';
 import { readToolPaths, repoRoot } from '../infra/local-stack';
@@ -484,13 +484,10 @@ async function loadScheduledTasks(
   }
 }
 
-/**
- * Every inbox entry, by organisation: one read. (On FerretDB a read by `org` scans the collection, so one read
- * for all organisations instead of one per organisation keeps the benchmark's polling off the system it measures.)
- */
-async function inboxesByOrg(models: Models): Promise<Map<string, InboxItemDoc[]>> {
-  const byOrg = new Map<string, InboxItemDoc[]>();
-  for (const entry of await models.InboxItem.find({}).lean()) {
+/** Every inbox entry, by organisation: one read of each organisation's own inbox collection. */
+async function inboxesByOrg(models: Models): Promise<Map<string, InboxEntryDoc[]>> {
+  const byOrg = new Map<string, InboxEntryDoc[]>();
+  for (const entry of await allInboxEntries(models)) {
     const list = byOrg.get(entry.org) ?? [];
     list.push(entry);
     byOrg.set(entry.org, list);

@@ -32,6 +32,8 @@ import { startTestSystem, type TestSystem } from '../test/support/harness';
 import { testApp, token, TEST_JWT_SECRET } from '../test/support/api';
 import { actor, projectDetails } from '../test/support/fixtures';
 import { repoRoot } from '../infra/local-stack';
+import { allInboxEntries } from '../db/queries';
+import { ProjectPortfolioAttr } from '../domain/search-attributes';
 import { formatSummary, summarize, type LatencySummary } from './api-stats';
 import { sampleProcess } from './proc-stats';
 import { lanes, startTwinApi, startTwinWorker } from './twin';
@@ -109,7 +111,7 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   console.log(
     `idle projects: ${o.projects} project workflows, ${o.submitted} submitted (5 inbox entries each), ` +
-      `${o.reads} reads of each kind; ${os.cpus().length} CPUs, node ${process.version}`,
+      `${o.reads} project reads and ${Math.max(1, Math.round(o.reads / 5))} inbox reads; ${os.cpus().length} CPUs, node ${process.version}`,
   );
   const started = Date.now();
   await globalSetup();
@@ -161,7 +163,7 @@ async function main(): Promise<void> {
     await lanesWithProgress(o.submitted, o.concurrency, 'submitted', async (i) => {
       await sys!.projects.act(ids[i]!, `idle-submit-${i}`, owner, { type: 'submit' }, { timeoutMs: 120_000 });
     });
-    await settled('inbox entries', () => sys!.models.InboxItem.estimatedDocumentCount(), o.submitted * 5);
+    await settled('inbox entries', async () => (await allInboxEntries(sys!.models)).length, o.submitted * 5);
     const creationMs = Date.now() - t0;
     console.log(`${o.projects} projects live and in the read model after ${sec(creationMs)}`);
 
@@ -174,7 +176,7 @@ async function main(): Promise<void> {
     const getProject = await timeReads(o.reads, (i) =>
       fetch(`${base}/projects/${ids[(i * 7919) % o.projects]}`, auth(supervisor)),
     );
-    const inboxReads = Math.max(1, Math.round(o.reads / 10));
+    const inboxReads = Math.max(1, Math.round(o.reads / 5));
     const getInbox = await timeReads(inboxReads, () => fetch(`${base}/tasks`, auth(reviewer)));
     const inboxSize = ((await (await fetch(`${base}/tasks`, auth(reviewer))).json()) as { tasks: unknown[] })
       .tasks.length;
@@ -185,7 +187,7 @@ async function main(): Promise<void> {
     console.log(formatSummary(`GET /tasks (inbox of ${inboxSize})`, getInbox));
 
     // ---- the twin: as many parked workflows, each read through a query behind the same JWT check
-    let twin: { creationSeconds: number; get: LatencySummary } | undefined;
+    let twin: { creationSeconds: number; get: LatencySummary; inbox: LatencySummary } | undefined;
     if (o.twin) {
       const twinWorker = await startTwinWorker(process.env.TEST_TEMPORAL_ADDRESS!);
       cleanups.push(() => twinWorker.stop());
@@ -193,10 +195,18 @@ async function main(): Promise<void> {
       const twinApi = await startTwinApi(client, TEST_JWT_SECRET);
       cleanups.push(() => twinApi.close());
       const tt0 = Date.now();
+      // The first --submitted carry one department's tag and a memo: that department's inbox on plain Temporal.
+      const inboxTag = `twin-inbox-${tag.replace(/[^A-Za-z0-9-]/g, '')}`;
       await lanesWithProgress(o.projects, o.concurrency, 'twin started', async (i) => {
         const handle = await client.workflow.start('twinField', {
           taskQueue: twinWorker.taskQueue,
           workflowId: `twin-idle-${tag}-${i}`,
+          ...(i < o.submitted
+            ? {
+                typedSearchAttributes: [{ key: ProjectPortfolioAttr, value: inboxTag }],
+                memo: { projectName: `闲置项目 ${i}`, title: '部门初审', dueAt: new Date().toISOString() },
+              }
+            : {}),
         });
         await handle.executeUpdate(setTwinField, { args: [{ key: 'name', value: `闲置项目 ${i}` }] });
       });
@@ -205,8 +215,18 @@ async function main(): Promise<void> {
       const get = await timeReads(o.reads, (i) =>
         fetch(`${twinApi.base}/twin-idle-${tag}-${(i * 7919) % o.projects}`, auth(supervisor)),
       );
-      twin = { creationSeconds, get };
       console.log(formatSummary('twin GET (a query of a parked workflow)', get));
+      const listQuery = `ProjectPortfolio = '${inboxTag}'`;
+      await settled(
+        'twin inbox in visibility',
+        async () => (await client.workflow.count(listQuery)).count,
+        o.submitted,
+      );
+      const list = await timeReads(inboxReads, () =>
+        fetch(`${twinApi.listBase}/${inboxTag}`, auth(supervisor)),
+      );
+      console.log(formatSummary(`twin inbox (a visibility list of ${o.submitted} with memos)`, list));
+      twin = { creationSeconds, get, inbox: list };
     }
 
     const result = {
@@ -220,7 +240,12 @@ async function main(): Promise<void> {
       getProject,
       inbox: { entries: inboxSize, get: getInbox },
       twin,
-      ratio: twin ? { getProjectP99: +(getProject.p99 / twin.get.p99).toFixed(2) } : undefined,
+      ratio: twin
+        ? {
+            getProjectP99: +(getProject.p99 / twin.get.p99).toFixed(2),
+            inboxP99: +(getInbox.p99 / twin.inbox.p99).toFixed(2),
+          }
+        : undefined,
     };
     const out =
       o.json ?? path.join(repoRoot(), 'bench', 'results', `idle-${result.at.replace(/[:.]/g, '-')}.json`);

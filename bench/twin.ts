@@ -200,6 +200,8 @@ export async function runDeadlineTwin(o: DeadlineTwinOptions): Promise<DeadlineT
 export interface TwinApi {
   /** Base URL, e.g. http://127.0.0.1:1234/twin */
   base: string;
+  /** Lists by tag: `${listBase}/<tag>` lists the workflows whose ProjectPortfolio is the tag. */
+  listBase: string;
   close(): Promise<void>;
 }
 
@@ -240,6 +242,15 @@ export async function startTwinApi(client: Client, jwtSecret: string): Promise<T
         .query<TwinFieldState>('getTwinFields'),
     );
   });
+  // An inbox on plain Temporal: the workflows tagged with one organisation, from the visibility store, with the
+  // memo each was started with (what a list needs to show without querying every workflow).
+  app.get('/twin-lists/:portfolio', auth, async (req, res) => {
+    const entries: { workflowId: string; memo: unknown }[] = [];
+    const query = `ProjectPortfolio = '${String(req.params.portfolio).replace(/[^A-Za-z0-9-]/g, '')}'`;
+    for await (const wf of client.workflow.list({ query, pageSize: 1000 }))
+      entries.push({ workflowId: wf.workflowId, memo: wf.memo });
+    res.json({ entries });
+  });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     res.status(500).json({ error: err instanceof Error ? err.message : String(err) });
   });
@@ -249,6 +260,7 @@ export async function startTwinApi(client: Client, jwtSecret: string): Promise<T
   if (!addr || typeof addr === 'string') throw new Error('the twin API has no TCP address');
   return {
     base: `http://127.0.0.1:${addr.port}/twin`,
+    listBase: `http://127.0.0.1:${addr.port}/twin-lists`,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

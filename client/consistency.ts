@@ -7,7 +7,7 @@
 import type { Client } from '@temporalio/client';
 import type { Models } from '../db/models';
 import type { NotificationModels } from '../db/notification-models';
-import { auditTrailOf } from '../db/queries';
+import { allInboxEntries, auditTrailOf } from '../db/queries';
 import { PROJECT_WORKFLOW_TYPE, getProjectQuery, type ProjectView } from '../workflows/messages';
 import { projectWorkflowId } from '../domain/project';
 
@@ -56,6 +56,11 @@ export async function checkConsistency(opts: {
   for (const id of fromReadModel)
     if (!fromTemporal.has(id))
       differences.push({ projectId: id, what: 'read-model record without a workflow' });
+
+  // Every inbox entry, by project: one read of each organisation's inbox.
+  const inboxByProject = new Map<string, Awaited<ReturnType<typeof allInboxEntries>>>();
+  for (const entry of await allInboxEntries(models))
+    inboxByProject.set(entry.projectId, [...(inboxByProject.get(entry.projectId) ?? []), entry]);
 
   for (const projectId of [...fromTemporal].sort()) {
     let view: ProjectView;
@@ -108,9 +113,7 @@ export async function checkConsistency(opts: {
     if (beyond.length) diff('trail entries beyond the workflow’s seq', view.seq, beyond.slice(0, 20));
 
     // The inbox: every open task once, with its deadline and level, and nothing else of this project.
-    const inbox = new Map(
-      (await models.InboxItem.find({ projectId }).lean()).map((i) => [i._id, i] as const),
-    );
+    const inbox = new Map((inboxByProject.get(projectId) ?? []).map((i) => [i._id, i] as const));
     for (const t of open) {
       const i = inbox.get(t.id);
       if (!i) {
@@ -124,7 +127,8 @@ export async function checkConsistency(opts: {
         diff(`inbox escalation level of ${t.id}`, t.escalationLevel, i.escalationLevel);
       inbox.delete(t.id);
     }
-    for (const id of inbox.keys()) diff(`inbox entry ${id} for a task that is not open`, undefined, 'listed');
+    for (const [id, i] of inbox)
+      diff(`inbox entry ${id} (${i.org}) for a task that is not open`, undefined, 'listed');
   }
 
   // The outbox against final records: a notification final and still queued would be sent again.

@@ -2,8 +2,9 @@ import mongoose, { Schema, type Connection, type Model } from 'mongoose';
 import { createPeopleModel, type PersonDoc } from './people';
 
 // FerretDB's SQLite backend pushes only `_id` equality down to SQL, so every hot path is keyed by `_id`:
-// one project (`projects._id`), one task and its inbox entry (`tasks._id`, `inboxItems._id`), one project's
-// audit trail (`eventLogs._id`).
+// one project (`projects._id`), one task (`tasks._id`), one project's audit trail (`eventLogs._id`). An inbox
+// is listed by reading its organisation's own collection (`inbox.<org>`, keyed by task id) whole: never a scan of
+// every organisation's open tasks.
 
 export interface ProjectDoc {
   _id: string;
@@ -26,6 +27,8 @@ export interface TaskDoc {
   projectId: string;
   seq: number;
   assigneeOrg: string;
+  /** The organisations whose inbox may list the task (all but the assignee's are cleared after each write). */
+  listedIn?: string[];
   status: string;
   task: Record<string, unknown>;
   updatedAt: Date;
@@ -65,9 +68,16 @@ export interface InboxItemDoc {
   blockerId?: string;
 }
 
+/** An entry of an organisation's inbox collection (`inbox.<org>`): the collection names the organisation. */
+export type InboxEntryDoc = Omit<InboxItemDoc, 'org'>;
+
+/** The collection holding one organisation's inbox. */
+export const inboxCollectionName = (org: string): string => `${INBOX_COLLECTION_PREFIX}${org}`;
+export const INBOX_COLLECTION_PREFIX = 'inbox.';
+
 /**
  * Before release 0.5 an organisation's inbox was one document (its open tasks keyed by task id). It grew with
- * every open task and each change rewrote all of it; `migrateLegacyInboxes` moves it to `inboxItems`.
+ * every open task and each change rewrote all of it; `migrateLegacyInboxes` moves it to `inbox.<org>`.
  */
 export interface InboxDoc {
   _id: string;
@@ -171,6 +181,9 @@ export interface Models {
   EventLog: Model<EventLogDoc>;
   Blocker: Model<BlockerDoc>;
   ImportJob: Model<ImportJobDoc>;
+  /** One organisation's inbox (`inbox.<org>`): one document per open task assigned to it. */
+  inboxOf(org: string): Model<InboxEntryDoc>;
+  /** The 0.5–1.1 inbox of every organisation in one collection, read only to migrate it (db/read-model-setup.ts). */
   InboxItem: Model<InboxItemDoc>;
   /** The pre-0.5 inbox documents, read only to migrate them. */
   Inbox: Model<InboxDoc>;
@@ -212,6 +225,7 @@ export function createModels(conn: Connection): Models {
         projectId: String,
         seq: Number,
         assigneeOrg: String,
+        listedIn: { type: [String], default: undefined },
         status: String,
         task: mixed,
         updatedAt: Date,
@@ -226,26 +240,41 @@ export function createModels(conn: Connection): Models {
       { versionKey: false, minimize: false, collection: 'inboxes' },
     ),
   );
-  const inboxItemSchema = new Schema<InboxItemDoc>(
-    {
-      _id: String,
-      org: String,
-      projectId: String,
-      projectName: String,
-      kind: String,
-      title: String,
-      stage: String,
-      tier: { type: Number, default: null },
-      dueAt: { type: Date, default: null },
-      escalationLevel: Number,
-      openedAt: Date,
-      blockerId: String,
-    },
-    { versionKey: false, minimize: false, collection: 'inboxItems' },
+  const inboxEntryFields = {
+    _id: String,
+    projectId: String,
+    projectName: String,
+    kind: String,
+    title: String,
+    stage: String,
+    tier: { type: Number, default: null },
+    dueAt: { type: Date, default: null },
+    escalationLevel: Number,
+    openedAt: Date,
+    blockerId: String,
+  };
+  const InboxItem = conn.model<InboxItemDoc>(
+    'InboxItem',
+    new Schema<InboxItemDoc>(
+      { ...inboxEntryFields, org: String },
+      { versionKey: false, minimize: false, collection: 'inboxItems' },
+    ),
   );
-  // MongoDB lists an inbox from this index; FerretDB on SQLite scans the (open tasks only) collection.
-  inboxItemSchema.index({ org: 1, dueAt: 1 });
-  const InboxItem = conn.model<InboxItemDoc>('InboxItem', inboxItemSchema);
+  // FerretDB on SQLite decodes every document a filter looks at: an organisation's inbox is its own collection,
+  // so listing it reads its open tasks and no one else's.
+  const inboxEntrySchema = new Schema<InboxEntryDoc>(inboxEntryFields, {
+    versionKey: false,
+    minimize: false,
+  });
+  const inboxOf = (org: string): Model<InboxEntryDoc> => {
+    if (!/^[a-z][a-z0-9-]*$/.test(org))
+      throw new RangeError(`not an organisation id: ${JSON.stringify(org)}`);
+    const name = `Inbox:${org}`;
+    return (
+      (conn.models[name] as Model<InboxEntryDoc> | undefined) ??
+      conn.model<InboxEntryDoc>(name, inboxEntrySchema, inboxCollectionName(org))
+    );
+  };
   const EventLog = conn.model<EventLogDoc>(
     'EventLog',
     new Schema<EventLogDoc>(
@@ -336,6 +365,7 @@ export function createModels(conn: Connection): Models {
     Project,
     Task,
     EventLog,
+    inboxOf,
     InboxItem,
     Inbox,
     Blocker,

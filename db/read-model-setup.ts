@@ -3,15 +3,17 @@ import type { Models, ProjectFactsDoc } from './models';
 
 /**
  * Makes the read model ready for this release before the worker writes to it: the indexes MongoDB lists inboxes
- * by (the models do not build indexes on their own), the pre-0.5 inbox documents moved to `inboxItems`, and the
+ * by (the models do not build indexes on their own), the inbox entries of earlier releases moved to their organisation's
+ * inbox collection, and the
  * report facts of projects recorded before they existed. Idempotent; run at worker start, before the worker
  * takes tasks.
  */
 export async function prepareReadModel(
   models: Models,
 ): Promise<{ migratedInboxItems: number; backfilledReportFacts: number }> {
-  await models.InboxItem.createIndexes();
-  const migratedInboxItems = await migrateLegacyInboxes(models);
+  // The 0.5–1.1 entries first: they are newer than any pre-0.5 copy of the same task.
+  const migratedInboxItems =
+    (await moveInboxItemsToOrgInboxes(models)) + (await migrateLegacyInboxes(models));
   // The backfill reads every project record (FerretDB decodes each in full; so would counting them): once per shape.
   const done = await models.ReadModelMigration.findById(REPORT_FACTS_MIGRATION).lean();
   let backfilledReportFacts = 0;
@@ -74,9 +76,26 @@ async function writeFactsUnlessNewer(models: Models, projectId: string, doc: Fac
 }
 
 /**
- * Moves each organisation's pre-0.5 inbox document (its open tasks keyed by task id) to one `inboxItems` document
- * per task, then removes it. An entry is moved only while its task is still open in `tasks`, and never over an
- * entry the new code has already written (that one is newer).
+ * Moves the 0.5–1.1 inbox (`inboxItems`: every organisation's open tasks in one collection, which FerretDB scans
+ * whole to list one organisation's) to each organisation's own collection, entry by entry: copied unless the new
+ * code has already written it (that one is newer), then removed. A worker stopped half-way moves the rest next
+ * start. Returns how many it copied.
+ */
+export async function moveInboxItemsToOrgInboxes(models: Models): Promise<number> {
+  let moved = 0;
+  for (const { _id, org, ...entry } of await models.InboxItem.find({}).lean()) {
+    const res = await models.inboxOf(org).updateOne({ _id }, { $setOnInsert: entry }, { upsert: true });
+    moved += res.upsertedCount;
+    await models.Task.updateOne({ _id }, { $addToSet: { listedIn: org } });
+    await models.InboxItem.deleteOne({ _id });
+  }
+  return moved;
+}
+
+/**
+ * Moves each organisation's pre-0.5 inbox document (its open tasks keyed by task id) to one document per task in
+ * its inbox collection, then removes it. An entry is moved only while its task is still open in `tasks`, and never
+ * over an entry the new code has already written (that one is newer).
  */
 export async function migrateLegacyInboxes(models: Models): Promise<number> {
   let moved = 0;
@@ -85,11 +104,9 @@ export async function migrateLegacyInboxes(models: Models): Promise<number> {
       const task = await models.Task.findById(taskId, { status: 1 }).lean();
       if (task && task.status !== 'OPEN') continue;
       const { taskId: _taskId, ...fields } = entry as { taskId?: string } & Record<string, unknown>;
-      const res = await models.InboxItem.updateOne(
-        { _id: taskId },
-        { $setOnInsert: { ...fields, org: legacy._id } },
-        { upsert: true },
-      );
+      const res = await models
+        .inboxOf(legacy._id)
+        .updateOne({ _id: taskId }, { $setOnInsert: fields }, { upsert: true });
       moved += res.upsertedCount;
     }
     await models.Inbox.deleteOne({ _id: legacy._id });

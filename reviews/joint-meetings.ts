@@ -46,11 +46,7 @@ export function createJointMeetings(deps: {
 
   /** The leading group's open tier-3 reviews, from its inbox (one small document per open task). */
   async function waitingReviews(): Promise<WaitingReview[]> {
-    const items = await deps.models.InboxItem.find({
-      org: deps.leadingGroup,
-      kind: 'REVIEW',
-      tier: 3,
-    }).lean();
+    const items = await deps.models.inboxOf(deps.leadingGroup).find({ kind: 'REVIEW', tier: 3 }).lean();
     return items
       .map((i) => ({
         taskId: i._id,

@@ -18,7 +18,8 @@ async function main(): Promise<void> {
   const mongo = await connectMongo(config.mongo.uri);
   const models = createModels(mongo);
   const { migratedInboxItems } = await prepareReadModel(models);
-  if (migratedInboxItems > 0) console.log(`moved ${migratedInboxItems} inbox entries to inboxItems`);
+  if (migratedInboxItems > 0)
+    console.log(`moved ${migratedInboxItems} inbox entries to their organisation's inbox collection`);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   // Notification enqueueing starts delivery workflows, which needs a client beside the worker's connection.
   const clientConnection = await Connection.connect({ address: config.temporal.address });

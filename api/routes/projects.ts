@@ -219,10 +219,15 @@ export function projectRoutes(deps: ApiDeps): AnyRouteSpec[] {
           loadWorkCalendar(deps.calendarModels),
         ]);
         const now = Date.now();
-        return {
-          org: actor.org,
-          tasks: tasks.map((t) => ({ ...t, workingDaysLeft: workingDaysLeft(calendar, now, t.dueAt) })),
+        // Deadlines fall at the end of a day, so many entries share one: count each distinct instant once.
+        const counted = new Map<number, number | null>();
+        const left = (dueAt: Date | null | undefined): number | null => {
+          if (!dueAt) return null;
+          const key = new Date(dueAt).getTime();
+          if (!counted.has(key)) counted.set(key, workingDaysLeft(calendar, now, dueAt));
+          return counted.get(key)!;
         };
+        return { org: actor.org, tasks: tasks.map((t) => ({ ...t, workingDaysLeft: left(t.dueAt) })) };
       },
     }),
     route({

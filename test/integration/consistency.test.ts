@@ -52,8 +52,10 @@ test('a system that did its work is consistent; each kind of damage is named', a
 
   // Damage the read model as a lost or half-applied write would.
   await sys.models.Project.updateOne({ _id: b }, { $set: { stage: 'RESERVE' } });
-  await sys.models.InboxItem.deleteOne({ _id: `${a}~R1-T1-finance` });
-  await sys.models.InboxItem.updateOne({ _id: `${a}~R1-T1-housing` }, { $set: { escalationLevel: 2 } });
+  await sys.models.inboxOf('finance').deleteOne({ _id: `${a}~R1-T1-finance` });
+  await sys.models
+    .inboxOf('housing')
+    .updateOne({ _id: `${a}~R1-T1-housing` }, { $set: { escalationLevel: 2 } });
   await sys.models.EventLog.updateOne({ _id: a }, { $unset: { 'events.3': '' } });
   await sys.models.Project.create({ ...(await sys.models.Project.findById(b).lean())!, _id: 'Pghost' });
   const notifications = createNotificationModels(sys.mongo);

@@ -62,7 +62,7 @@ test('concurrent syncs from many projects keep every task in a shared organisati
   }
 });
 
-test('a task leaves its inbox when it closes, and an inbox from before release 0.5 moves to one entry per task', async () => {
+test('a task leaves its inbox when it closes or is handed to another unit, and earlier releases’ inboxes move to each organisation’s own', async () => {
   const mongo = await connectMongo(`${stackEnv().mongoBase}/readmodelinbox${Date.now()}`);
   try {
     const models = createModels(mongo);
@@ -98,11 +98,23 @@ test('a task leaves its inbox when it closes, and an inbox from before release 0
     expect((await inboxOf(models, 'finance')).map((i) => [i.taskId, i.escalationLevel])).toEqual([
       [task.id, 2],
     ]);
-    await sync({ ...task, status: 'DONE' }, 3);
+    // Handed to another unit (a revision's new 责任单位): it leaves the old unit's inbox for the new one's.
+    const handedOver = { ...task, assigneeOrg: 'housing', escalationLevel: 2 };
+    await sync(handedOver, 3);
     expect(await inboxOf(models, 'finance')).toEqual([]);
+    expect((await inboxOf(models, 'housing')).map((i) => i.taskId)).toEqual([task.id]);
+    // A write retried after a worker died between listing it anew and removing the old entry still removes it.
+    await models.inboxOf('finance').collection.insertOne({ _id: task.id, projectId: 'rmx' } as never);
+    await models.Task.updateOne({ _id: task.id }, { $addToSet: { listedIn: 'finance' } });
+    await sync(handedOver, 3);
+    expect(await inboxOf(models, 'finance')).toEqual([]);
+    await sync({ ...handedOver, status: 'DONE' }, 4);
+    expect(await inboxOf(models, 'housing')).toEqual([]);
+    expect((await models.Task.findById(task.id).lean())?.listedIn).toEqual(['housing']);
 
-    // The old layout: one document per organisation. Open tasks move; a task closed since does not come back;
-    // an entry already written by this release is newer and stays as it is.
+    // The old layouts: one document per organisation (before 0.5), then one collection of every organisation's
+    // entries (0.5–1.1). Open tasks move to their organisation's inbox; a task closed since does not come back; a
+    // newer layout's entry wins over an older copy, and one already written by this release stays as it is.
     const entry = (taskId: string, title: string) => ({
       taskId,
       projectId: 'old',
@@ -131,12 +143,32 @@ test('a task leaves its inbox when it closes, and an inbox from before release 0
       escalationLevel: 3,
     } as never);
 
-    expect(await prepareReadModel(models)).toMatchObject({ migratedInboxItems: 1 });
+    await models.InboxItem.collection.insertOne({
+      ...entry('old~d', 'written by 1.1'),
+      _id: 'old~d',
+      org: 'housing',
+    } as never);
+    await models.InboxItem.collection.insertOne({
+      ...entry('old~e', 'written by 1.1'),
+      _id: 'old~e',
+      org: 'housing',
+    } as never);
+    await models.inboxOf('housing').collection.insertOne({
+      ...entry('old~e', 'written by 1.2'),
+      _id: 'old~e',
+      escalationLevel: 2,
+    } as never);
+
+    expect(await prepareReadModel(models)).toMatchObject({ migratedInboxItems: 3 });
     const inbox = await inboxOf(models, 'housing');
     expect(inbox.map((i) => [i.taskId, i.title, i.escalationLevel]).sort()).toEqual([
       ['old~a', 'still open', 1],
       ['old~c', 'written by 0.5', 3],
+      ['old~d', 'written by 1.1', 1],
+      ['old~e', 'written by 1.2', 2],
     ]);
+    expect(await models.InboxItem.countDocuments()).toBe(0);
+    expect(await inboxOf(models, 'finance')).toEqual([]);
     expect(inbox.find((i) => i.taskId === 'old~a')).toMatchObject({
       projectName: '旧项目',
       dueAt: new Date('2026-12-01T02:00:00Z'),

@@ -117,7 +117,7 @@ test('an action’s Update completes only once the read model holds it', async (
   const record = await sys.models.Project.findById(id, { seq: 1, stage: 1 }).lean();
   expect(record?.seq).toBeGreaterThanOrEqual(submitted.seq);
   expect(record?.stage).toBe('DEPT_SCREENING');
-  expect(await sys.models.InboxItem.findById(`${id}~R1-T1-ndrc`).lean()).not.toBeNull();
+  expect(await sys.models.inboxOf('ndrc').findById(`${id}~R1-T1-ndrc`).lean()).not.toBeNull();
 
   const reviewer = actor('ndrc');
   const decided = await sys.projects.act(id, 'direct-decision', reviewer, {
@@ -127,7 +127,7 @@ test('an action’s Update completes only once the read model holds it', async (
     opinion: '同意',
   });
   expect(decided.recorded).toBe(true);
-  expect(await sys.models.InboxItem.findById(`${id}~R1-T1-ndrc`).lean()).toBeNull();
+  expect(await sys.models.inboxOf('ndrc').findById(`${id}~R1-T1-ndrc`).lean()).toBeNull();
   const trail = await sys.models.EventLog.findById(id).lean();
   expect(Object.keys((trail as { events: object }).events).map(Number)).toContain(decided.seq);
   // A repeat under the same request id is answered the same way, at once.
