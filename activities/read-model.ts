@@ -1,6 +1,6 @@
 import { KeyedLock } from '../db/keyed-lock';
 import { isDuplicateKey } from '../db/errors';
-import type { Models } from '../db/models';
+import { trailChunkId, trailChunkOf, type Models } from '../db/models';
 import { libraryOf } from '../domain/project';
 import { projectFactsOf } from '../domain/supervision';
 import { blockerIdOfTask, type BlockerSync } from '../domain/blockers';
@@ -125,11 +125,14 @@ export function createReadModelActivities({ models }: ReadModelDeps) {
     );
   }
 
-  /** A trail document (`events.<seq>`) per project or blocker: a retried sync rewrites the same entries. */
+  /**
+   * A trail's entries into its chunks (`events.<seq>`, usually one chunk per wakeup): a retried sync rewrites the
+   * same entries, and no write rewrites more than one chunk's worth however long the trail has grown.
+   */
   async function writeTrail(trailId: string, projectId: string, events: ReadModelSync['events']) {
-    if (events.length === 0) return;
-    const set: Record<string, unknown> = {};
+    const byChunk = new Map<number, Record<string, unknown>>();
     for (const e of events) {
+      const set = byChunk.get(trailChunkOf(e.seq)) ?? {};
       set[`events.${e.seq}`] = {
         projectId,
         seq: e.seq,
@@ -142,8 +145,15 @@ export function createReadModelActivities({ models }: ReadModelDeps) {
         data: e.data,
         transitionId: transitionId(trailId, e.seq),
       };
+      byChunk.set(trailChunkOf(e.seq), set);
     }
-    await models.EventLog.updateOne({ _id: trailId }, { $set: set }, { upsert: true });
+    await Promise.all(
+      [...byChunk].map(([chunk, set]) =>
+        upsertWithRetry(() =>
+          models.TrailChunk.updateOne({ _id: trailChunkId(trailId, chunk) }, { $set: set }, { upsert: true }),
+        ),
+      ),
+    );
   }
 
   /** Writes `write` unless the stored document is already at `seq` or later (a late retry must not regress it). */
@@ -174,9 +184,9 @@ export function createReadModelActivities({ models }: ReadModelDeps) {
     async syncReadModel(sync: ReadModelSync): Promise<void> {
       const { projectId, snapshot } = sync;
       const now = new Date();
-      // The audit trail is one document per project, keyed by seq. (A flat collection with one document per
-      // event made every write slower as the city's history grew: FerretDB on SQLite scans the whole table for
-      // each `_id`, see BENCHMARKS.md.)
+      // The audit trail goes into chunks of a few entries keyed by seq: neither one document per event (a flat
+      // collection slowed every write as the city's history grew) nor one per project (rewritten whole, and
+      // decoded field by field by FerretDB, on every event); see BENCHMARKS.md.
       await Promise.all([
         writeTrail(projectId, projectId, sync.events),
         writeTasks(projectId, snapshot.details.name, sync.seq, sync.tasks, now),

@@ -891,8 +891,8 @@ const FAULTS: Record<ScenarioName, { fault: (s: Size) => string; inject: Inject 
       for (let i = 0; i < run.size.kills * 2; i++) {
         // Odd kills: the write never reaches Mongo. Even kills: it lands, the activity's completion does not.
         const held = run.proxy.hold([
-          ['update', 'tasks'],
-          ['update', 'eventLogs'],
+          ['findAndModify', 'tasks'],
+          ['update', 'trailChunks'],
         ]);
         const hit = await Promise.race([held.then(() => true), sleep(30_000).then(() => false)]);
         if (!hit) {

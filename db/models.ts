@@ -2,7 +2,7 @@ import mongoose, { Schema, type Connection, type Model } from 'mongoose';
 import { createPeopleModel, type PersonDoc } from './people';
 
 // FerretDB's SQLite backend pushes only `_id` equality down to SQL, so every hot path is keyed by `_id`:
-// one project (`projects._id`), one task (`tasks._id`), one project's audit trail (`eventLogs._id`). An inbox
+// one project (`projects._id`), one task (`tasks._id`), a project's audit trail in chunks (`trailChunks._id`). An inbox
 // is listed by reading its organisation's own collection (`inbox.<org>`, keyed by task id) whole: never a scan of
 // every organisation's open tasks.
 
@@ -84,11 +84,27 @@ export interface InboxDoc {
   open: Record<string, Record<string, unknown>>;
 }
 
-/** One project's audit trail in one document (`events.<seq>`), so a supervisor reads it with one `_id` lookup. */
+/**
+ * Up to release 1.1, one project's (or blocker's) audit trail in one document (`events.<seq>`). Each new entry
+ * rewrote all of it, and FerretDB's cost per write grows with every field it decodes; it is now read only.
+ */
 export interface EventLogDoc {
   _id: string;
   events: Record<string, AuditEntry>;
 }
+
+/**
+ * Since release 1.2 a trail is kept in chunks of TRAIL_CHUNK_SIZE entries (`_id` `<trailId>#<k>`, entries
+ * k·size+1 … (k+1)·size as `events.<seq>`): a write rewrites at most one small chunk, however long the trail, and a
+ * reader still finds every chunk by `_id`.
+ */
+export interface TrailChunkDoc {
+  _id: string;
+  events: Record<string, AuditEntry>;
+}
+export const TRAIL_CHUNK_SIZE = 16;
+export const trailChunkId = (trailId: string, chunk: number): string => `${trailId}#${chunk}`;
+export const trailChunkOf = (seq: number): number => Math.floor((seq - 1) / TRAIL_CHUNK_SIZE);
 
 /** One blocker (堵点) as its workflow last wrote it. */
 export interface BlockerDoc {
@@ -178,7 +194,9 @@ export interface ReadModelMigrationDoc {
 export interface Models {
   Project: Model<ProjectDoc>;
   Task: Model<TaskDoc>;
+  /** Trails as written up to release 1.1 (one document each): read, never written. */
   EventLog: Model<EventLogDoc>;
+  TrailChunk: Model<TrailChunkDoc>;
   Blocker: Model<BlockerDoc>;
   ImportJob: Model<ImportJobDoc>;
   /** One organisation's inbox (`inbox.<org>`): one document per open task assigned to it. */
@@ -282,6 +300,13 @@ export function createModels(conn: Connection): Models {
       { versionKey: false, minimize: false, collection: 'eventLogs' },
     ),
   );
+  const TrailChunk = conn.model<TrailChunkDoc>(
+    'TrailChunk',
+    new Schema<TrailChunkDoc>(
+      { _id: String, events: mixed },
+      { versionKey: false, minimize: false, collection: 'trailChunks' },
+    ),
+  );
   const Blocker = conn.model<BlockerDoc>(
     'Blocker',
     new Schema<BlockerDoc>(
@@ -365,6 +390,7 @@ export function createModels(conn: Connection): Models {
     Project,
     Task,
     EventLog,
+    TrailChunk,
     inboxOf,
     InboxItem,
     Inbox,

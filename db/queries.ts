@@ -1,4 +1,11 @@
-import { INBOX_COLLECTION_PREFIX, type EventLogDoc, type InboxEntryDoc, type Models } from './models';
+import {
+  INBOX_COLLECTION_PREFIX,
+  trailChunkId,
+  trailChunkOf,
+  type EventLogDoc,
+  type InboxEntryDoc,
+  type Models,
+} from './models';
 
 /** An inbox entry as the API lists it: the stored entry, named by its task id. */
 export type InboxItem = Omit<InboxEntryDoc, '_id'> & { taskId: string };
@@ -38,8 +45,40 @@ export async function allInboxEntries(models: Models): Promise<(InboxEntryDoc & 
   return perOrg.flat();
 }
 
-/** One project's audit trail in order: one `_id` lookup. */
-export async function auditTrailOf(models: Models, projectId: string): Promise<AuditEvent[]> {
-  const doc = await models.EventLog.findById(projectId).lean();
-  return Object.values(doc?.events ?? {}).sort((a, b) => a.seq - b.seq);
+/** How many trail chunks a reader asks for at once. */
+const CHUNKS_PER_READ = 4;
+
+/**
+ * One project's (or blocker's) audit trail in order: the document release 1.1 wrote, if any, and the chunks after
+ * it, by `_id`, a few side by side. A trail's writes land in seq order, so its first absent chunk ends it.
+ */
+export async function auditTrailOf(models: Models, trailId: string): Promise<AuditEvent[]> {
+  const chunksFrom = (first: number) =>
+    Promise.all(
+      Array.from({ length: CHUNKS_PER_READ }, (_, i) =>
+        models.TrailChunk.findById(trailChunkId(trailId, first + i)).lean(),
+      ),
+    );
+  const [legacy, firstChunks] = await Promise.all([models.EventLog.findById(trailId).lean(), chunksFrom(0)]);
+  const bySeq = new Map<number, AuditEvent>();
+  for (const e of Object.values(legacy?.events ?? {})) bySeq.set(e.seq, e);
+  // Chunks a 1.1 trail document already covers were never written: the chunks start with the one after its end.
+  const start = trailChunkOf(Math.max(0, ...bySeq.keys()) + 1);
+  let first = 0;
+  let chunks = firstChunks;
+  for (;;) {
+    let ended = false;
+    for (const [i, chunk] of chunks.entries()) {
+      if (first + i < start) continue;
+      if (!chunk) {
+        ended = true;
+        break;
+      }
+      for (const e of Object.values(chunk.events ?? {})) bySeq.set(e.seq, e);
+    }
+    if (ended) break;
+    first = Math.max(first + CHUNKS_PER_READ, start);
+    chunks = await chunksFrom(first);
+  }
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }

@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import { CREATE_PROJECT_EXAMPLE, EXAMPLES } from '../../api/schemas';
 import { checkConsistency, formatDifference } from '../../client/consistency';
 import { createNotificationModels } from '../../db/notification-models';
+import { trailChunkId } from '../../db/models';
 import { startTestSystem, type TestSystem } from '../support/harness';
 import { testApp } from '../support/api';
 import { httpAs } from '../support/http';
@@ -56,7 +57,7 @@ test('a system that did its work is consistent; each kind of damage is named', a
   await sys.models
     .inboxOf('housing')
     .updateOne({ _id: `${a}~R1-T1-housing` }, { $set: { escalationLevel: 2 } });
-  await sys.models.EventLog.updateOne({ _id: a }, { $unset: { 'events.3': '' } });
+  await sys.models.TrailChunk.updateOne({ _id: trailChunkId(a, 0) }, { $unset: { 'events.3': '' } });
   await sys.models.Project.create({ ...(await sys.models.Project.findById(b).lean())!, _id: 'Pghost' });
   const notifications = createNotificationModels(sys.mongo);
 

@@ -3,7 +3,7 @@ import { connectMongo, createModels } from '../../db/models';
 import { auditTrailOf, inboxOf } from '../../db/queries';
 import { prepareReadModel } from '../../db/read-model-setup';
 import { createInitialState } from '../../domain/lifecycle';
-import { snapshotOf, type Task } from '../../domain/state';
+import { snapshotOf, type ProjectEvent, type Task } from '../../domain/state';
 import { loadPolicy } from '../../policy/load';
 import { actor, projectDetails } from '../support/fixtures';
 import { stackEnv } from '../support/harness';
@@ -175,6 +175,54 @@ test('a task leaves its inbox when it closes or is handed to another unit, and e
     });
     expect(await models.Inbox.countDocuments()).toBe(0);
     expect(await prepareReadModel(models)).toMatchObject({ migratedInboxItems: 0 });
+  } finally {
+    await mongo.dropDatabase();
+    await mongo.close();
+  }
+});
+
+test('a long trail is read back whole and in order from its chunks, after the one document release 1.1 wrote', async () => {
+  const mongo = await connectMongo(`${stackEnv().mongoBase}/readmodeltrail${Date.now()}`);
+  try {
+    const models = createModels(mongo);
+    const readModel = createReadModelActivities({ models });
+    const s = createInitialState(
+      'rmt',
+      projectDetails(),
+      loadPolicy(),
+      actor('yaodu', 'applicant'),
+      Date.now(),
+    );
+    const event = (seq: number): ProjectEvent => ({
+      seq,
+      type: 'NOTE',
+      at: Date.parse('2026-12-01T02:00:00Z') + seq * 1000,
+      stageBefore: 'RESERVE',
+      stageAfter: 'RESERVE',
+      data: { n: seq },
+    });
+    const range = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => event(from + i));
+    // Release 1.1 kept entries 1–21 in one document; this release writes on from 22, a wakeup at a time, across
+    // more chunks than a reader asks for at once.
+    await models.EventLog.collection.insertOne({
+      _id: 'rmt',
+      events: Object.fromEntries(
+        range(1, 21).map((e) => [e.seq, { ...e, at: new Date(e.at), projectId: 'rmt' }]),
+      ),
+    } as never);
+    const sync = (seq: number, events: ProjectEvent[]) =>
+      readModel.syncReadModel({ projectId: 'rmt', seq, snapshot: snapshotOf(s), events, tasks: [] });
+    for (let seq = 22; seq <= 130; seq += 9)
+      await sync(Math.min(seq + 8, 130), range(seq, Math.min(seq + 8, 130)));
+    const trail = await auditTrailOf(models, 'rmt');
+    expect(trail.map((e) => e.seq)).toEqual(range(1, 130).map((e) => e.seq));
+    expect(trail[99]).toMatchObject({ type: 'NOTE', data: { n: 100 }, transitionId: 'rmt:100' });
+    // A retried wakeup rewrites the same entries: nothing repeated.
+    await sync(130, range(122, 130));
+    expect((await auditTrailOf(models, 'rmt')).length).toBe(130);
+    // A trail never written is empty, not an error.
+    expect(await auditTrailOf(models, 'nothing')).toEqual([]);
   } finally {
     await mongo.dropDatabase();
     await mongo.close();
