@@ -52,6 +52,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { historyBreakdown, type HistoryBreakdown } from './api-history';
 import { cpuWindow, formatSummary, summarize, Tally, type CpuWindow, type LatencySummary } from './api-stats';
 import { childPidsNamed } from './proc-stats';
+import { runStoreTwin, type StoreTwinResult } from './store-twin';
 import {
   comparison,
   cpuTotal,
@@ -629,6 +630,23 @@ async function main(): Promise<number> {
       );
     }
 
+    // ---- the store twin: the same number of decisions' read-model writes by the driver alone, same FerretDB
+    let storeTwin: StoreTwinResult | undefined;
+    if (opts.twin && !stopping && projectIds[0]) {
+      console.log(
+        "the store twin: a decision's read-model writes, copies of the app's documents, driver only",
+      );
+      storeTwin = await runStoreTwin({
+        models: sys.models,
+        db: sys.mongo.getClient().db(`storetwin${Date.now()}`),
+        templateProjectId: projectIds[0],
+        projects: projectIds.length,
+        decisions: decided.ok,
+        concurrency: opts.concurrency,
+        pids,
+      });
+    }
+
     // ---- report
     const throughput = decided.ok / decideWall;
     const ownCpu = Object.values(cpu.processes).reduce<number>((a, b) => a + (b ?? 0), 0);
@@ -785,6 +803,20 @@ async function main(): Promise<number> {
         ...formatComparison(table),
       );
     }
+    if (storeTwin) {
+      const storeCpu = cpuOf(storeTwin.cpu);
+      const storePerK = perK(storeCpu, storeTwin.count);
+      lines.push(
+        '',
+        `=== store twin: ${storeTwin.shape} ===`,
+        `${storeTwin.count} decisions' writes in ${storeTwin.wallSeconds} s → ${storeTwin.throughputPerSecond}/s ` +
+          `at concurrency ${opts.concurrency} (app ${(Math.round(throughput * 10) / 10).toFixed(1)}/s: ` +
+          `${(throughput / storeTwin.throughputPerSecond).toFixed(2)}×)`,
+        formatSummary('  one decision’s writes', storeTwin.write),
+        `  CPU s per 1,000 decisions: FerretDB ${storePerK.ferretdb ?? '?'} (app ${appPerK.ferretdb ?? '?'}), ` +
+          `node ${storePerK.node ?? '?'}, total ${storePerK.total ?? '?'}; other processes ${storeCpu.other ?? '?'} s`,
+      );
+    }
     console.log(lines.join('\n'));
     const summary = {
       at: new Date().toISOString(),
@@ -816,6 +848,7 @@ async function main(): Promise<number> {
       errors: errors.toJSON(),
       stoppedEarly: stopping ? stopReason : undefined,
       twin: twinJson,
+      storeTwin,
       comparison: table,
     };
     const jsonFile =
