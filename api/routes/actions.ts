@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import type { ProjectAction } from '../../domain/actions';
 import type { ActionResult } from '../../domain/state';
@@ -53,18 +54,21 @@ export async function sendAction(
   alsoAwait: (result: ActionResult) => ReadModelCheck[] = () => [],
 ) {
   const requestId = requestIdOf(ctx);
-  if (!(await deps.models.Project.exists({ _id: projectId })) && !(await loadProjectView(deps, projectId))) {
-    throw new ApiError(404, 'not-found', 'Not found', `no project ${projectId}`);
-  }
-  const result = await deps.projects.act(
-    projectId,
-    requestId,
-    ctx.actor,
-    action as Extract<ProjectAction, { type: 'submit' }>,
-    {
+  // The Update goes first: only when no workflow takes it is it worth a read to tell an unknown project (404) from
+  // a closed one (409). Every action saves the read of the whole record FerretDB would decode for it.
+  const result = await deps.projects
+    .act(projectId, requestId, ctx.actor, action as Extract<ProjectAction, { type: 'submit' }>, {
       timeoutMs: deps.updateTimeoutMs,
-    },
-  );
+    })
+    .catch(async (err: unknown) => {
+      if (
+        err instanceof WorkflowNotFoundError &&
+        !(await deps.models.Project.exists({ _id: projectId })) &&
+        !(await loadProjectView(deps, projectId))
+      )
+        throw new ApiError(404, 'not-found', 'Not found', `no project ${projectId}`);
+      throw err;
+    });
   ctx.res.setHeader('Content-Location', `/api/v1/projects/${projectId}`);
   await awaitReadModel(deps, ctx.res, [projectShows(deps, result), ...alsoAwait(result)]);
   const { recorded: _recorded, ...answer } = result;
