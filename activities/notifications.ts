@@ -265,6 +265,26 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
     });
   }
 
+  /**
+   * A recipient's webhooks as stored now. Sends to one recipient that overlap share the read in progress (a burst
+   * sends dozens at once to the same unit, and FerretDB is busiest then): an answer is never older than the
+   * read that was already under way when the send asked.
+   */
+  const channelReads = new Map<string, Promise<{ webhooks: { url: string; secret: string }[] } | null>>();
+  function channelsOf(personId: string | undefined, org: string | undefined) {
+    if (!personId && !org) return Promise.resolve(null);
+    const key = personId ? `person:${personId}` : `org:${org}`;
+    let read = channelReads.get(key);
+    if (!read) {
+      read = (async () =>
+        personId
+          ? ((await models.People.findById(personId).lean())?.channels ?? null)
+          : await models.OrgChannels.findById(org).lean())().finally(() => channelReads.delete(key));
+      channelReads.set(key, read);
+    }
+    return read;
+  }
+
   async function send(doc: NotificationDoc, channel: NotificationChannelRef): Promise<void> {
     if (channel.kind === 'email') {
       await email.send({ notificationId: doc._id, to: channel.target, subject: doc.subject, text: doc.text });
@@ -274,11 +294,7 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
     // `orgChannels`), so a rotated secret applies to queued messages.
     const personId = doc.recipient.person?.id;
     const org = doc.recipient.org;
-    const channels = personId
-      ? (await models.People.findById(personId).lean())?.channels
-      : org
-        ? await models.OrgChannels.findById(org).lean()
-        : null;
+    const channels = await channelsOf(personId, org);
     const hook = channels?.webhooks.find((w) => webhookChannelKey(w.url) === channel.key);
     if (!hook)
       throw new DeliveryError(
