@@ -221,7 +221,19 @@ export function computeSchedule(
     // The due day's flag covers the due day and its reminders only: escalation steps past it may reach a year
     // without data (every task opened in December) while the due day itself is certain.
     const dueProvisional = provisional.value;
-    const escalations = r.escalation.map((e) => ({ level: e.level, at: add(dueAt, e.after) }));
+    // Under 'refuse' the ladder stops at the first step in a year without data (the later ones are later still):
+    // the due day and its reminders stand, and the administrators are told the rest waits for the data.
+    const escalations: { level: number; at: number }[] = [];
+    let escalationsRefused = false;
+    for (const e of r.escalation) {
+      try {
+        escalations.push({ level: e.level, at: add(dueAt, e.after) });
+      } catch (err) {
+        if (!(err instanceof CalendarNotCoveredError)) throw err;
+        escalationsRefused = true;
+        break;
+      }
+    }
     return {
       taskId: r.taskId,
       ok: true,
@@ -230,6 +242,7 @@ export function computeSchedule(
         dueDay,
         provisional: dueProvisional,
         ...(provisional.value && !dueProvisional ? { escalationsProvisional: true } : {}),
+        ...(escalationsRefused ? { escalationsRefused: true } : {}),
         basis: describe(r.rule, extra, movedTo),
         calendarVersion,
       },

@@ -17,6 +17,7 @@ export interface TaskDeadline {
   dueDay: string; // YYYY-MM-DD
   provisional: boolean; // the calendar did not cover the due day's year: flagged, never silently Mon–Fri
   escalationsProvisional?: boolean; // the due day is certain, but an escalation step falls in a year without data
+  escalationsRefused?: boolean; // under 'refuse': the ladder stops before its first step in a year without data
   basis: string; // e.g. "20 working days", for explaining the deadline later
   calendarVersion: string;
 }

@@ -220,6 +220,15 @@ export function applySchedules(
     });
     if (r.deadline.provisional)
       alerts.push(adminAlert(s, policy, t, `期限 ${r.deadline.dueDay} 为暂定：节假日安排尚未发布`));
+    else if (r.deadline.escalationsRefused)
+      alerts.push(
+        adminAlert(
+          s,
+          policy,
+          t,
+          `期限 ${r.deadline.dueDay} 已确定，逾期后的升级节点无法计算：次年节假日安排未加载`,
+        ),
+      );
     else if (r.deadline.escalationsProvisional)
       alerts.push(
         adminAlert(

@@ -21,6 +21,10 @@ export interface TaskDeadline {
   dueDay: string;
   provisional: boolean;
   basis: string;
+  /** The due day is certain; an escalation step past it falls in a year whose holidays are not published. */
+  escalationsProvisional?: boolean;
+  /** The due day is certain; the escalation steps in a year without holiday data were not computed. */
+  escalationsRefused?: boolean;
 }
 
 export interface OpenTask {

@@ -80,7 +80,7 @@ test('a deadline in a year without holiday data is refused, or marked provisiona
   expect(provisional.deadline.provisional).toBe(true);
 });
 
-test('a due day in a covered year is certain even when an escalation step falls in the next, uncovered year', () => {
+test('a due day in a covered year stands even when an escalation step falls in the next, uncovered year', () => {
   // Every task opened in December of the last year with data: the due day is known, the ladder past it is not.
   const lastCovered = Math.max(...packageCalendarYears().map((y) => y.year));
   const opened = Date.parse(`${lastCovered}-12-01T02:00:00Z`);
@@ -100,6 +100,30 @@ test('a due day in a covered year is certain even when an escalation step falls 
   expect(r.deadline.provisional).toBe(false);
   expect(r.deadline.escalationsProvisional).toBe(true);
   expect(shanghaiDayOf(r.escalations[0]!.at) > `${lastCovered}-12-31`).toBe(true);
+  // Under 'refuse' the due day and reminders stand; the ladder stops before the first step it cannot count.
+  const refusing = ok(
+    computeSchedule(
+      cal,
+      'v',
+      request({
+        openedAt: opened,
+        rule: { workingDays: 5 },
+        escalation: [
+          { level: 1, after: { workingDays: 1 } },
+          { level: 2, after: { workingDays: 40 } },
+          { level: 3, after: { workingDays: 41 } },
+        ],
+        uncovered: 'refuse',
+      }),
+    ),
+  );
+  expect(refusing.deadline).toMatchObject({
+    dueDay: r.deadline.dueDay,
+    provisional: false,
+    escalationsRefused: true,
+  });
+  expect(refusing.reminders).toHaveLength(3);
+  expect(refusing.escalations.map((e) => e.level)).toEqual([1]);
   // Without such a step nothing is flagged.
   const certain = ok(
     computeSchedule(
@@ -109,6 +133,7 @@ test('a due day in a covered year is certain even when an escalation step falls 
     ),
   );
   expect(certain.deadline).not.toHaveProperty('escalationsProvisional');
+  expect(certain.deadline).not.toHaveProperty('escalationsRefused');
 });
 
 test('the comprehensive review is due at the next monthly joint meeting (last working day of the month)', () => {

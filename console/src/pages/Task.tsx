@@ -420,7 +420,12 @@ export default function TaskPage() {
                     <Descriptions.Item label="收到时间">{formatDateTime(task.openedAt)}</Descriptions.Item>
                     <Descriptions.Item label="办理期限">
                       {task.deadline
-                        ? `${formatDay(task.deadline.dueDay)}（${task.deadline.basis}${task.deadline.provisional ? '，暂定' : ''}）`
+                        ? `${formatDay(task.deadline.dueDay)}（${task.deadline.basis}${task.deadline.provisional ? '，暂定' : ''}）` +
+                          (task.deadline.escalationsProvisional
+                            ? '；逾期升级时间暂定（次年节假日安排未发布）'
+                            : task.deadline.escalationsRefused
+                              ? '；逾期升级节点因次年节假日安排未加载而未计算'
+                              : '')
                         : '无'}
                     </Descriptions.Item>
                     <Descriptions.Item label="督办">
