@@ -83,40 +83,32 @@ test('a deadline in a year without holiday data is refused, or marked provisiona
 test('a due day in a covered year stands even when an escalation step falls in the next, uncovered year', () => {
   // Every task opened in December of the last year with data: the due day is known, the ladder past it is not.
   const lastCovered = Math.max(...packageCalendarYears().map((y) => y.year));
-  const opened = Date.parse(`${lastCovered}-12-01T02:00:00Z`);
-  const r = ok(
-    computeSchedule(
-      cal,
-      'v',
-      request({
-        openedAt: opened,
-        rule: { workingDays: 5 },
-        escalation: [{ level: 1, after: { workingDays: 40 } }],
-        uncovered: 'provisional',
-      }),
-    ),
-  );
+  const december = (over: Partial<ScheduleRequest>) =>
+    ok(
+      computeSchedule(
+        cal,
+        'v',
+        request({
+          openedAt: Date.parse(`${lastCovered}-12-01T02:00:00Z`),
+          rule: { workingDays: 5 },
+          ...over,
+        }),
+      ),
+    );
+  const r = december({ escalation: [{ level: 1, after: { workingDays: 40 } }], uncovered: 'provisional' });
   expect(r.deadline.dueDay.startsWith(`${lastCovered}-12-`)).toBe(true);
   expect(r.deadline.provisional).toBe(false);
   expect(r.deadline.escalationsProvisional).toBe(true);
   expect(shanghaiDayOf(r.escalations[0]!.at) > `${lastCovered}-12-31`).toBe(true);
   // Under 'refuse' the due day and reminders stand; the ladder stops before the first step it cannot count.
-  const refusing = ok(
-    computeSchedule(
-      cal,
-      'v',
-      request({
-        openedAt: opened,
-        rule: { workingDays: 5 },
-        escalation: [
-          { level: 1, after: { workingDays: 1 } },
-          { level: 2, after: { workingDays: 40 } },
-          { level: 3, after: { workingDays: 41 } },
-        ],
-        uncovered: 'refuse',
-      }),
-    ),
-  );
+  const refusing = december({
+    escalation: [
+      { level: 1, after: { workingDays: 1 } },
+      { level: 2, after: { workingDays: 40 } },
+      { level: 3, after: { workingDays: 41 } },
+    ],
+    uncovered: 'refuse',
+  });
   expect(refusing.deadline).toMatchObject({
     dueDay: r.deadline.dueDay,
     provisional: false,
@@ -125,13 +117,7 @@ test('a due day in a covered year stands even when an escalation step falls in t
   expect(refusing.reminders).toHaveLength(3);
   expect(refusing.escalations.map((e) => e.level)).toEqual([1]);
   // Without such a step nothing is flagged.
-  const certain = ok(
-    computeSchedule(
-      cal,
-      'v',
-      request({ openedAt: opened, rule: { workingDays: 5 }, escalation: [], uncovered: 'provisional' }),
-    ),
-  );
+  const certain = december({ escalation: [], uncovered: 'provisional' });
   expect(certain.deadline).not.toHaveProperty('escalationsProvisional');
   expect(certain.deadline).not.toHaveProperty('escalationsRefused');
 });
