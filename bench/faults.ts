@@ -19,7 +19,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  type WriteStream,
+} from 'node:fs';
 import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -1252,6 +1260,34 @@ function table(results: ScenarioResult[]): string {
   return [head, head.replace(/[^|]+/g, ' --- '), ...rows.map((r) => `| ${r} |`)].join('\n');
 }
 
+/**
+ * Of every log of the stack (workers, FerretDB and its indexer, Temporal, the API): its most frequent error lines
+ * and its last lines.
+ */
+function printLogTails(dir: string, lines = 15): void {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .sort()) {
+    const all = readFileSync(path.join(dir, file), 'utf8').trimEnd().split('\n');
+    if (all.length === 1 && !all[0]) continue;
+    const errors = new Map<string, number>();
+    for (const l of all)
+      if (/error|fail|refus|timeout|locked|busy/i.test(l)) {
+        const k = l.replace(/^\S*\d{2}:\d{2}:\d{2}\S*\s*/, '').slice(0, 160);
+        errors.set(k, (errors.get(k) ?? 0) + 1);
+      }
+    const top = [...errors].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    console.log(`\n-- ${file}: ${all.length} lines`);
+    for (const [k, n] of top) console.log(`   ${n} × ${k}`);
+    console.log(
+      all
+        .slice(-lines)
+        .map((l) => `   | ${l.slice(0, 300)}`)
+        .join('\n'),
+    );
+  }
+}
+
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
   const started = Date.now();
@@ -1287,6 +1323,8 @@ async function main(): Promise<number> {
       results.push({ ...hung(name, FAULTS[name].fault(opts.size)) });
       break;
     }
+    // The stack's directory goes with close(): what a failed run needs to be understood is printed first.
+    if (results.some((r) => failures(r).length > 0)) printLogTails(run.stack.dir);
   } finally {
     await run.close().catch((err: unknown) => console.error(err));
   }
