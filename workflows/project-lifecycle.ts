@@ -45,11 +45,16 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
 
   // From 1.1 an action is answered once the read model shows it (read your writes without polling Mongo).
   const answerWhenRecorded = patched(ANSWER_WHEN_RECORDED);
+  // From 1.2 a write that an action's Update waits for is a local activity (task-clock.ts): the action is answered
+  // in one workflow task. A wakeup nobody waits for (a timer) keeps the activity, so the clocks never wait for
+  // Mongo. A run started earlier keeps the activity for every write.
+  const writeLocally = patched(WAKEUP_WRITE_LOCAL);
   // Nothing unwritten at the start of a run: everything up to its seq is in the read model already.
   const write: WakeupWriteState = {
     running: false,
     failure: undefined,
     writtenSeq: unwritten(s) ? -1 : s.seq,
+    awaited: 0,
   };
   for (const type of ACTION_TYPES) {
     setHandler(
@@ -96,7 +101,7 @@ export async function projectLifecycle(input: ProjectLifecycleInput): Promise<Pr
       await scheduleDeadlines(s, policy);
       queueNotifications(s, fireDue(s, policy, Date.now()));
     }
-    if (unwritten(s) && !write.running) writeBesideLoop(s, write);
+    if (unwritten(s) && !write.running) writeBesideLoop(s, write, writeLocally && write.awaited > 0);
     if (indexed.stage !== s.stage) {
       upsertSearchAttributes([{ key: ProjectStageAttr, value: s.stage }]);
       indexed.stage = s.stage;
@@ -147,9 +152,12 @@ interface WakeupWriteState {
   failure: Error | undefined;
   /** The read model shows every transition up to this seq. */
   writtenSeq: number;
+  /** Updates waiting for their write to land (`recorded`). */
+  awaited: number;
 }
 
 const ANSWER_WHEN_RECORDED = 'answer-actions-when-recorded';
+const WAKEUP_WRITE_LOCAL = 'wakeup-write-as-local-activity';
 
 /**
  * Waits until the read model shows `result`: the write covering its seq has landed and, if the action moved its
@@ -157,24 +165,31 @@ const ANSWER_WHEN_RECORDED = 'answer-actions-when-recorded';
  * anyway, the Update just completes in the workflow task that sees the last one done.
  */
 async function recorded(s: ProjectState, write: WakeupWriteState, result: ActionResult): Promise<boolean> {
-  const task = result.taskId === undefined ? undefined : s.tasks.find((t) => t.id === result.taskId);
-  let target = result.seq;
-  if (task && awaitsNewDeadline(task)) {
-    await condition(() => !awaitsNewDeadline(task) || write.failure !== undefined);
-    target = Math.max(target, s.seq);
+  write.awaited += 1;
+  try {
+    const task = result.taskId === undefined ? undefined : s.tasks.find((t) => t.id === result.taskId);
+    let target = result.seq;
+    if (task && awaitsNewDeadline(task)) {
+      await condition(() => !awaitsNewDeadline(task) || write.failure !== undefined);
+      target = Math.max(target, s.seq);
+    }
+    await condition(() => write.writtenSeq >= target || write.failure !== undefined);
+    return write.failure === undefined;
+  } finally {
+    write.awaited -= 1;
   }
-  await condition(() => write.writtenSeq >= target || write.failure !== undefined);
-  return write.failure === undefined;
 }
 
 /**
  * Starts the one write of this wakeup (the read model and the outbox, in one activity) and returns at once: the
- * clocks, Updates and blockers never wait for Mongo. What changes meanwhile goes into the next write.
+ * clocks, Updates and blockers never wait for Mongo. What changes meanwhile goes into the next write. As a local
+ * activity (from 1.2, when an Update waits for it) the workflow task stays open until the write is done, so what
+ * arrives meanwhile is taken in the next workflow task and goes into the next write all the same.
  */
-function writeBesideLoop(s: ProjectState, write: WakeupWriteState): void {
+function writeBesideLoop(s: ProjectState, write: WakeupWriteState, locally: boolean): void {
   write.running = true;
   const seq = s.seq;
-  writeWakeup(s, (sync) => ({ projectId: s.projectId, seq, snapshot: snapshotOf(s), ...sync })).then(
+  writeWakeup(s, (sync) => ({ projectId: s.projectId, seq, snapshot: snapshotOf(s), ...sync }), locally).then(
     () => {
       write.running = false;
       write.writtenSeq = Math.max(write.writtenSeq, seq);

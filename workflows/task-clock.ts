@@ -2,7 +2,12 @@
  * The workflow side of task clocks, shared by the project and blocker workflows: scheduling deadlines through
  * the calendar activity, firing what is due, handing notifications to the outbox, and typed refusals.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  proxyLocalActivities,
+} from '@temporalio/workflow';
 import type { createDeadlineActivities } from '../activities/deadlines';
 import type { createReadModelActivities } from '../activities/read-model';
 import type { NotificationActivities } from '../activities/notifications';
@@ -33,10 +38,16 @@ const { enqueueNotificationBatch } = proxyActivities<NotificationActivities>({
 
 // A wakeup's one write: the read model and the outbox (at most MAX_WAKEUP_NOTIFICATIONS). Short, as the read
 // model's sync was: a write lost with its worker is tried again within half a minute, not after minutes.
-const { writeProjectWakeup } = proxyActivities<WakeupActivities>({
+const WAKEUP_WRITE_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} as const;
+const { writeProjectWakeup } = proxyActivities<WakeupActivities>(WAKEUP_WRITE_OPTIONS);
+// From 1.2 (see project-lifecycle.ts) the same write as a local activity: it runs inside the wakeup's own
+// workflow task, so an action's Update is answered in one workflow task instead of two, and the write's input
+// (the snapshot and the changed tasks) never enters the history; only its small result is recorded.
+const { writeProjectWakeup: writeProjectWakeupLocally } =
+  proxyLocalActivities<WakeupActivities>(WAKEUP_WRITE_OPTIONS);
 
 export function needsScheduling(s: TaskLedger): boolean {
   return s.tasks.some(
@@ -114,11 +125,13 @@ export async function enqueueQueued(s: TaskLedger): Promise<void> {
 export async function writeWakeup(
   s: TaskLedger,
   syncOf: (changes: { events: ProjectEvent[]; tasks: Task[] }) => ReadModelSync,
+  locally = false,
 ): Promise<void> {
   const queue = s.outbox.notifications ?? [];
   const notifications = queue.slice(0, MAX_WAKEUP_NOTIFICATIONS);
+  const write = locally ? writeProjectWakeupLocally : writeProjectWakeup;
   await flushOutbox(s, async (changes) => {
-    const { refused } = await writeProjectWakeup({
+    const { refused } = await write({
       sync: syncOf(changes),
       notifications: notifications.map(enqueueInputOf),
     });
